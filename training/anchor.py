@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +42,31 @@ class AnchorError(ValueError):
     """A surface annotation that cannot be placed; the message names document and surface."""
 
 
-def valid_occurrences(text: str, surface: str, words: list[tuple[int, int]]) -> list[int]:
-    """Start offsets where ``surface`` sits on word boundaries (proclitics allowed before)."""
+_GAP = r"[\s\u00a0\u200b-\u200f\u2066-\u2069\ufeff]+"
+
+
+def surface_pattern(surface: str) -> re.Pattern[str]:
+    """A pattern for ``surface`` in which each space matches any run of (invisible) white space.
+
+    Annotators type ordinary spaces; the text may hold a no-break space or a
+    zero-width character between the same words.
+    """
+    return re.compile(_GAP.join(re.escape(part) for part in surface.split()))
+
+
+def valid_occurrences(text: str, surface: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans where ``surface`` sits on word boundaries (proclitics allowed before its start)."""
     starts = [a for a, _ in words]
     ends = {b for _, b in words}
     found = []
-    pos = text.find(surface)
-    while pos != -1:
-        if pos + len(surface) in ends:
+    for m in surface_pattern(surface).finditer(text):
+        pos, end = m.span()
+        if end in ends:
             i = bisect.bisect_right(starts, pos) - 1  # the word that contains pos
             if i >= 0 and words[i][0] <= pos < words[i][1]:
                 # At a word start, or inside a word after a proclitic run («بالضفة» → «الضفة»).
                 if words[i][0] == pos or is_proclitic(text[words[i][0]:pos]):
-                    found.append(pos)
-        pos = text.find(surface, pos + 1)
+                    found.append((pos, end))
     return found
 
 
@@ -72,7 +84,7 @@ def _anchor_layer(doc_id: str, text: str, items: list[Any], labels: tuple[str, .
             raise AnchorError(f"{doc_id}: {layer} surface {surface!r} is empty or has surrounding space")
         occ = valid_occurrences(text, surface, words)
         if not occ:
-            where = "not found" if surface not in text else "found only inside other words"
+            where = "not found" if not surface_pattern(surface).search(text) else "found only inside other words"
             raise AnchorError(f"{doc_id}: {layer} surface {surface!r} ({label}) {where}")
         if len(item) == 2:
             implicit.append((surface, label))
@@ -85,15 +97,15 @@ def _anchor_layer(doc_id: str, text: str, items: list[Any], labels: tuple[str, .
                 if not 1 <= k <= len(occ):
                     raise AnchorError(f"{doc_id}: {layer} {surface!r} has {len(occ)} occurrence(s), "
                                       f"not a #{k}")
-                explicit.append((occ[k - 1], occ[k - 1] + len(surface), label))
+                explicit.append((*occ[k - 1], label))
         elif isinstance(sel, str):
-            ctx_starts = [i for i in range(len(text)) if text.startswith(sel, i)]
-            if not ctx_starts:
+            if not surface_pattern(sel).search(text):
                 raise AnchorError(f"{doc_id}: context {sel!r} for {surface!r} not found")
-            hits = [p for p in occ if any(c <= p and p + len(surface) <= c + len(sel) for c in ctx_starts)]
+            ctx_spans = [m.span() for m in surface_pattern(sel).finditer(text)]
+            hits = [(p, q) for p, q in occ if any(c <= p and q <= d for c, d in ctx_spans)]
             if not hits:
                 raise AnchorError(f"{doc_id}: {surface!r} does not occur on word boundaries in context {sel!r}")
-            explicit.extend((p, p + len(surface), label) for p in hits)
+            explicit.extend((p, q, label) for p, q in hits)
         else:
             raise AnchorError(f"{doc_id}: bad selector {sel!r} for {surface!r}")
 
@@ -102,8 +114,7 @@ def _anchor_layer(doc_id: str, text: str, items: list[Any], labels: tuple[str, .
     # «درعا» inside an annotated «ريف درعا الغربي» is not tagged again.
     covered = [(a, b) for a, b, _ in spans]
     for surface, label in sorted(implicit, key=lambda x: -len(x[0])):
-        for p in valid_occurrences(text, surface, words):
-            q = p + len(surface)
+        for p, q in valid_occurrences(text, surface, words):
             if any(a < q and p < b for a, b in covered):
                 continue
             spans.append((p, q, label))

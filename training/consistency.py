@@ -15,23 +15,27 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rasd.normalize import NormalizationConfig, normalize
 from rasd.text import tokenize
-from training.anchor import valid_occurrences
+from training.anchor import surface_pattern, valid_occurrences
 
-# Stems of words that usually report an incident in Syrian local news (SPEC §1, §3).
+# Stems of words that usually report an incident in Arabic conflict news (SPEC §1, §3).
+# Matched on text without diacritics, so «قُتل» is found as «قتل».
 TRIGGER_STEMS: tuple[str, ...] = (
-    "اشتباك", "اشتبك", "قصف", "تفجير", "فجر", "انفجار", "اغتيال", "اغتال", "خطف", "اختطاف",
-    "اعتقال", "اعتقل", "مداهم", "داهم", "استهداف", "استهدف", "هجوم", "هاجم", "غارة", "غارات",
-    "كمين", "عبوة", "عبوات", "لغم", "ألغام", "قنص", "أسر", "إعدام", "أعدم", "اقتحام", "اقتحم",
-    "قتل", "مقتل", "سيطر", "تظاهر", "مظاهرة", "احتجاج", "حظر تجول", "حظر التجوال",
+    "اشتباك", "اشتبك", "قتال", "قصف", "تفجير", "فجر", "انفجار", "تفخيخ", "مفخخ", "اغتيال", "اغتال",
+    "خطف", "اختطاف", "اعتقال", "اعتقل", "مداهم", "داهم", "ستهدف", "استهداف", "هجوم", "هاجم", "غارة",
+    "غارات", "كمين", "عبوة", "عبوات", "لغم", "ألغام", "قنص", "أسر", "إعدام", "أعدم", "اقتحام", "اقتحم",
+    "قتل", "مقتل", "أصيب", "إصابة", "سيطر", "تظاهر", "مظاهرة", "احتجاج", "حملة", "حظر تجول",
+    "حظر التجول", "حظر التجوال", "استشهاد", "استشهد",
 )
-_TRIGGER_RE = re.compile("|".join(sorted(map(re.escape, TRIGGER_STEMS), key=len, reverse=True)))
+_TRIGGER_RE = re.compile("|".join(surface_pattern(s).pattern for s in sorted(TRIGGER_STEMS, key=len, reverse=True)))
 
 
 @dataclass(frozen=True)
@@ -66,20 +70,25 @@ def check_consistency(docs: Iterable[dict[str, Any]]) -> list[Finding]:
             text, words = d["text"], tokenize(d["text"])
             covered = [(s["start"], s["end"]) for s in d[layer]]
             for surface, labels in labels_of.items():
-                for p in valid_occurrences(text, surface, words):
-                    q = p + len(surface)
+                for p, q in valid_occurrences(text, surface, words):
                     if not any(a < q and p < b for a, b in covered):
                         findings.append(Finding("untagged", d["id"], p, q, surface,
                                                 f"{layer}: {surface!r} is tagged {sorted(labels)} "
                                                 f"elsewhere but not here"))
     for d in docs:
-        text = d["text"]
+        norm = normalize(d["text"], NormalizationConfig(space_punctuation=False))
         events = [(s["start"], s["end"]) for s in d["events"]]
-        for a, b in tokenize(text):
-            m = _TRIGGER_RE.search(text, a, b)
-            if m and not any(x < b and a < y for x, y in events):
-                findings.append(Finding("trigger", d["id"], a, b, text[a:b],
-                                        f"trigger word {text[a:b]!r} is in no event span"))
+        words = tokenize(d["text"])
+        starts = [a for a, _ in words]
+        for m in _TRIGGER_RE.finditer(norm.text):
+            a, b = norm.to_raw(*m.span())
+            # Widen to the words the stem sits in: a trigger is reported as whole words.
+            i = max(bisect.bisect_right(starts, a) - 1, 0)
+            j = max(bisect.bisect_right(starts, b - 1) - 1, 0)
+            a, b = words[i][0], words[j][1]
+            if not any(x < b and a < y for x, y in events):
+                findings.append(Finding("trigger", d["id"], a, b, d["text"][a:b],
+                                        f"trigger word {d['text'][a:b]!r} is in no event span"))
     return sorted(findings, key=lambda f: (f.kind != "label_conflict", f.doc_id, f.start, f.kind))
 
 
