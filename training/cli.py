@@ -1,8 +1,9 @@
 """The training-side command line: ``python -m training <command> ...``.
 
-Commands: ``build`` (annotated data → DatasetDict), ``anchor`` and
-``consistency`` (annotation aids). Each command imports its heavy modules only
-when it runs, so ``--help`` is instant.
+Commands: ``build`` (annotated data → DatasetDict), ``train`` (config-driven
+fine-tuning), ``evaluate``, ``export`` (model folder + card), ``push`` (Hub
+upload), and the annotation aids ``anchor`` and ``consistency``. Each command
+imports its heavy modules only when it runs, so ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -49,9 +50,83 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except (DataError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    save(result, Path(args.out))
+    save(result.dataset, result.summary, Path(args.out))
     print(format_summary(result.summary))
     print(f"saved DatasetDict to {args.out} (summary in {Path(args.out) / 'summary.json'})")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import shlex
+
+    from training.config import load_config
+    from training.dataclass_io import ConfigError
+    from training.documents import DataError
+    from training.trainer import train
+
+    try:
+        config = load_config(args.config, args.set)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    run_dir = Path(args.output_dir or config.output.dir)
+    command = "python -m training " + " ".join(shlex.quote(a) for a in args.argv)
+    try:
+        out = train(config, run_dir, resume=args.resume, command=command)
+    except (DataError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"model exported to {out}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import evaluate_model, headline, write_report
+
+    report = evaluate_model(args.model, args.data, args.split, args.batch_size)
+    for key, value in headline(report).items():
+        print(f"{key}: {value:.4f}")
+    if args.out:
+        for path in write_report(report, Path(args.out)):
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from training.export import export_run
+
+    out = export_run(Path(args.run_dir), Path(args.out), args.repo_id)
+    print(f"exported {args.run_dir} → {out}")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from training.push import PushError, plan_upload, push
+
+    try:
+        if args.dry_run:
+            print(plan_upload(Path(args.folder), args.repo_id).describe())
+            print("card metadata valid; dry run: nothing uploaded")
+            return 0
+        url = push(Path(args.folder), args.repo_id, private=args.private)
+    except PushError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"uploaded: {url}")
+    return 0
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from training.agreement import agreement, format_agreement
+
+    passes = []
+    for path in (args.first, args.second):
+        with open(path, encoding="utf-8") as fh:
+            passes.append([json.loads(line) for line in fh if line.strip()])
+    result = agreement(*passes)
+    print(format_agreement(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
@@ -72,10 +147,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=13, help="seed of the document split")
     p.set_defaults(func=_cmd_build)
 
+    p = sub.add_parser("train", help="fine-tune a joint model from a YAML config")
+    p.add_argument("config", help="YAML config (see configs/)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. training.learning_rate=3e-5 (repeatable)")
+    p.add_argument("--output-dir", help="run folder (default: output.dir of the config)")
+    p.add_argument("--resume", action="store_true", help="resume from the last checkpoint in the run folder")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model on annotated data")
+    p.add_argument("--model", required=True, help="a rasd model folder")
+    p.add_argument("--data", required=True, help="SPEC JSONL, CoNLL, Label Studio JSON, or a built dataset folder")
+    p.add_argument("--split", help="split of a built dataset folder (default: test)")
+    p.add_argument("--out", help="report JSON path (Markdown and PNG plots are written beside it)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", help="write a self-contained model folder with its model card")
+    p.add_argument("run_dir", help="a training run folder")
+    p.add_argument("--out", required=True, help="export folder (replaced if it exists)")
+    p.add_argument("--repo-id", help="Hub id to show in the card's usage example")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("push", help="upload an exported model folder to the Hugging Face Hub")
+    p.add_argument("folder")
+    p.add_argument("--repo-id", required=True, help="owner/name")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="validate and list the files; upload nothing")
+    p.set_defaults(func=_cmd_push)
+
     p = sub.add_parser("anchor", help="turn surface-form annotations into SPEC JSONL with offsets")
     p.add_argument("input", help="JSONL with [surface, label(, selector)] annotations")
     p.add_argument("--out", required=True, help="SPEC JSONL to write")
     p.set_defaults(func=_cmd_anchor)
+
+    p = sub.add_parser("agreement", help="inter-annotator agreement between two passes (SPEC JSONL)")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.add_argument("--out", help="write the figures as JSON")
+    p.set_defaults(func=_cmd_agreement)
 
     p = sub.add_parser("consistency", help="list annotation inconsistencies in SPEC JSONL files")
     p.add_argument("inputs", nargs="+")
@@ -85,5 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     return int(args.func(args))
