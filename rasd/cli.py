@@ -1,15 +1,23 @@
-"""The ``rasd`` command line.
+"""The ``rasd`` command line: ``predict``, ``info`` and ``schema``.
 
-Commands: ``schema`` (print the label schema).
+Example:
+    rasd predict --model runs/tiny/model seeds/*.txt > predictions.jsonl
+    rasd predict --model runs/tiny/model seeds/ --format html --out seeds.html
+    rasd info --model runs/tiny/model
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
 from rasd import __version__, schema
+
+CHUNK = 64  # documents per engine run: batches across documents, bounded memory for huge inputs
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -33,10 +41,165 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_info(args: argparse.Namespace) -> int:
+    from rasd.loading import ModelLoadError, read_config
+
+    try:
+        config = read_config(args.model, args.revision)
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    info = {
+        "model": args.model, "schema_version": config.schema_version, "base_model": config.base_model,
+        "encoder": config.encoder.model_type, "max_length": config.max_length, "stride": config.stride,
+        "entity_labels": config.entity_labels, "tags": config.tags, "normalization": config.normalization,
+        "incident_thresholds": dict(zip(config.incident_labels, config.incident_thresholds)),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    for key in ("model", "schema_version", "base_model", "encoder", "max_length", "stride"):
+        print(f"{key}: {info[key]}")
+    print(f"entity labels: {', '.join(config.entity_labels)}")
+    print(f"tags: {' '.join(config.tags)}")
+    print("normalization: " + ", ".join(f"{k}={v}" for k, v in config.normalization.items()))
+    print("incident types (event type, threshold):")
+    for label, event, th in zip(config.incident_labels, config.incident_event_types, config.incident_thresholds):
+        print(f"  {label:<36} {event:<28} {th:.2f}")
+    return 0
+
+
+def _inputs(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
+    """(document id, path) for each input; '-' is standard input; folders give their *.txt, recursively."""
+    for p in paths:
+        if p == "-":
+            yield "<stdin>", None
+            continue
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*.txt")):
+                yield str(f), f
+        else:
+            yield str(path), path
+
+
+def _read(doc_id: str, path: Path | None) -> list[tuple[str, str]]:
+    """The (id, text) documents of one input: a text file, a JSONL of {id, text}, or stdin."""
+    if path is None:
+        return [(doc_id, sys.stdin.buffer.read().decode("utf-8"))]
+    data = path.read_bytes().decode("utf-8")  # UnicodeDecodeError names the byte; the caller adds the path
+    if path.suffix != ".jsonl":
+        return [(doc_id, data)]
+    docs = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if line.strip():
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise ValueError(f"line {n}: expected an object with a 'text' string")
+            docs.append((str(obj.get("id", f"{doc_id}:{n}")), obj["text"]))
+    return docs
+
+
+def _write(fmt: str, docs: list[Any], out: TextIO) -> None:
+    if fmt == "jsonl":
+        for d in docs:
+            out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+    elif fmt == "conll":
+        from rasd.iob import spans_to_tags
+        from rasd.text import segment
+
+        for d in docs:
+            out.write(f"# id = {d.id}\n")
+            spans = [(e.start, e.end, e.label) for e in d.entities]
+            for sent in segment(d.text):
+                inside = [s for s in spans if sent.start <= s[0] < sent.end]
+                for (a, b), tag in zip(sent.words, spans_to_tags(sent.words, inside)):
+                    out.write(f"{d.text[a:b]}\t{tag}\t{a}\t{b}\n")
+                out.write("\n")
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
+    from rasd.extractor import Extractor
+    from rasd.loading import ModelLoadError
+
+    hf_logging.disable_progress_bar()
+    try:
+        extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype,
+                                              batch_size=args.batch_size, context=args.context)
+    except (ModelLoadError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    inputs = list(_inputs(args.inputs or ["-"]))
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    failures = 0
+    collected: list[Any] = []
+    bar = None
+    if len(inputs) > 1 and not args.quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(inputs), unit="file", file=sys.stderr)
+    try:
+        pending: list[tuple[str, str]] = []
+        for n, (doc_id, path) in enumerate(inputs):
+            try:
+                pending.extend(_read(doc_id, path))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                failures += 1
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                print(f"error: {doc_id}: {type(exc).__name__}: {reason}", file=sys.stderr)
+            if len(pending) >= CHUNK or n == len(inputs) - 1:
+                docs = extractor([t for _, t in pending], ids=[i for i, _ in pending]) if pending else []
+                if args.format in ("json", "html"):
+                    collected.extend(docs)
+                else:
+                    _write(args.format, docs, out)
+                pending = []
+            if bar is not None:
+                bar.update(1)
+        if args.format == "json":
+            json.dump([d.to_dict() for d in collected], out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        elif args.format == "html":
+            from rasd.html import render_html
+
+            out.write(render_html(collected))
+    finally:
+        if bar is not None:
+            bar.close()
+        if out is not sys.stdout:
+            out.close()
+    if failures:
+        print(f"{failures} of {len(inputs)} inputs failed", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rasd", description="Arabic news → incidents and entities.")
+    parser = argparse.ArgumentParser(prog="rasd", description="Arabic news → incidents, entities and events.")
     parser.add_argument("--version", action="version", version=f"rasd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="extract from text files, folders (*.txt), JSONL or standard input")
+    p.add_argument("inputs", nargs="*", help="files, folders or '-' (default: standard input)")
+    p.add_argument("--model", required=True, help="a rasd model folder or Hub id")
+    p.add_argument("--format", choices=["jsonl", "json", "conll", "html"], default="jsonl")
+    p.add_argument("--out", help="output file (default: standard output)")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
+    p.add_argument("--dtype", choices=["float32", "bfloat16", "float16", "int8", "auto"], default=None,
+                   help="precision (default float32; int8 = dynamic quantisation on CPU)")
+    p.add_argument("--context", type=int, help="sub-tokens of preceding context per window "
+                                               "(default: an eighth of the model's window)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("info", help="print a model's labels, schema version, base model and thresholds")
+    p.add_argument("--model", required=True)
+    p.add_argument("--revision")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_info)
+
     p = sub.add_parser("schema", help="print the entity types and the ACLED incident taxonomy")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=_cmd_schema)
@@ -45,4 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `rasd predict … | head`: the reader left, not an error of ours
+        sys.stderr.close()
+        return 0

@@ -115,10 +115,14 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Span]:
         limit = end if next_url is None else next_url[0]
         j = i + 1
         if cls == _PUNCT:
+            # Marks after a symbol belong to it: the emoji variation selector in «▶️» must
+            # not glue onto the next word.
+            while j < limit and _char_class(text[j]) == _MARK:
+                j += 1
             words.append((i, j))
             i = j
             continue
-        if cls == _MARK:  # a stray combining mark starts a word of its own
+        if cls == _MARK:  # a stray combining mark after white space starts a word of its own
             cls = _LETTER
         while j < limit:
             c = _char_class(text[j])

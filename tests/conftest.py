@@ -18,3 +18,39 @@ def shared() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"the shared corpora are not at {SHARED}")
     return SHARED
+
+
+def make_random_model(folder: Path, max_length: int = 64, seed: int = 0) -> Path:
+    """A tiny random rasd model with a WordPiece vocabulary learnt from the seed articles.
+
+    Its predictions are arbitrary, which is what offset and windowing tests want: many
+    entities and incidents in unexpected places, produced by the real model code.
+    """
+    import torch
+    from transformers import BertConfig
+
+    from rasd.modeling import RasdConfig, RasdModel
+    from rasd.normalize import NormalizationConfig
+    from rasd.text import segment
+    from training.config import ScratchEncoder
+    from training.trainer import train_scratch_tokenizer
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    words = [[t[a:b] for a, b in s.words] for t in texts for s in segment(t)]
+    tokenizer = train_scratch_tokenizer(words, ScratchEncoder(vocab_size=2000), NormalizationConfig())
+    torch.manual_seed(seed)
+    encoder = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=max_length,
+                         pad_token_id=tokenizer.pad_token_id)
+    model = RasdModel(RasdConfig(encoder=encoder, base_model="random-test", max_length=max_length, stride=8))
+    with torch.no_grad():  # sharper random logits: more entities and incidents to check
+        model.token_classifier.weight.mul_(40.0)
+        model.incident_classifier.weight.mul_(40.0)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def random_model_dir(tmp_path_factory) -> Path:
+    return make_random_model(tmp_path_factory.mktemp("random-model"))

@@ -66,7 +66,8 @@ def test_output_is_byte_identical_and_order_independent(tmp_path):
     for k, order in enumerate((docs, list(reversed(docs)))):
         src = write_jsonl(tmp_path / f"in{k}" / "toy.jsonl", order) if (tmp_path / f"in{k}").mkdir() is None else None
         out = tmp_path / f"out{k}"
-        save(build([InputSpec(src)]), out)
+        result = build([InputSpec(src)])
+        save(result.dataset, result.summary, out)
         outs.append({p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                      for p in sorted(out.rglob("*")) if p.is_file()})
     # summary.json names its input path, which differs here; everything else must match.

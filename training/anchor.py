@@ -109,13 +109,22 @@ def _anchor_layer(doc_id: str, text: str, items: list[Any], labels: tuple[str, .
         else:
             raise AnchorError(f"{doc_id}: bad selector {sel!r} for {surface!r}")
 
+    if layer == "entities":
+        seen: dict[str, str] = {}
+        for surface, label in implicit:
+            if seen.setdefault(surface, label) != label:
+                raise AnchorError(f"{doc_id}: entity surface {surface!r} is listed as {seen[surface]} and as "
+                                  f"{label} for every occurrence; use selectors to say which is which")
     spans = sorted(set(explicit))
     # Every-occurrence items fill in longest first, skipping places already covered, so
     # «درعا» inside an annotated «ريف درعا الغربي» is not tagged again.
+    # Incident triggers may carry two labels (one span naming two means of attack): an
+    # occurrence is skipped only where a *different* span already covers it.
     covered = [(a, b) for a, b, _ in spans]
     for surface, label in sorted(implicit, key=lambda x: -len(x[0])):
         for p, q in valid_occurrences(text, surface, words):
-            if any(a < q and p < b for a, b in covered):
+            same = layer == "events" and (p, q) in covered and (p, q, label) not in spans
+            if not same and any(a < q and p < b for a, b in covered):
                 continue
             spans.append((p, q, label))
             covered.append((p, q))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rasd.iob import SpanConflictError, spans_to_tags
-from rasd.schema import ENTITY_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of, EVENT_LABELS
+from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of
 from training.documents import DataError, Document, Problems
 from training.label_maps import LabelMap, detect_label_map, load_label_map
 from training.readers import READERS, detect_format
@@ -265,10 +265,10 @@ def build(inputs: Sequence[InputSpec], options: BuildOptions = BuildOptions()) -
     return BuildResult(dataset, summary, problems)
 
 
-def save(result: BuildResult, out: Path) -> None:
-    """Save the DatasetDict with ``save_to_disk`` and ``summary.json`` beside it."""
-    result.dataset.save_to_disk(str(out))
-    (out / "summary.json").write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=True)
+def save(dataset: Any, summary: dict[str, Any], out: Path) -> None:
+    """Save a DatasetDict with ``save_to_disk`` and its ``summary.json`` beside it."""
+    dataset.save_to_disk(str(out))
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True)
                                       + "\n", encoding="utf-8")
 
 

@@ -24,18 +24,23 @@ from typing import Any
 
 from rasd.normalize import NormalizationConfig, normalize
 from rasd.text import tokenize
-from training.anchor import surface_pattern, valid_occurrences
+from training.anchor import valid_occurrences
 
 # Stems of words that usually report an incident in Arabic conflict news (SPEC §1, §3).
 # Matched on text without diacritics, so «قُتل» is found as «قتل».
 TRIGGER_STEMS: tuple[str, ...] = (
-    "اشتباك", "اشتبك", "قتال", "قصف", "تفجير", "فجر", "انفجار", "تفخيخ", "مفخخ", "اغتيال", "اغتال",
-    "خطف", "اختطاف", "اعتقال", "اعتقل", "مداهم", "داهم", "ستهدف", "استهداف", "هجوم", "هاجم", "غارة",
-    "غارات", "كمين", "عبوة", "عبوات", "لغم", "ألغام", "قنص", "أسر", "إعدام", "أعدم", "اقتحام", "اقتحم",
-    "قتل", "مقتل", "أصيب", "إصابة", "سيطر", "تظاهر", "مظاهرة", "احتجاج", "حملة", "حظر تجول",
-    "حظر التجول", "حظر التجوال", "استشهاد", "استشهد",
+    "اشتباك", "اشتبك", "قتال", "اقتتال", "معارك", "معركة", "مواجه", "قصف", "تفجير", "فجر", "انفجار",
+    "تفخيخ", "مفخخ", "اغتيال", "اغتال", "خطف", "اختطاف", "اعتقال", "اعتقل", "توقيف", "مداهم", "داهم",
+    "ستهدف", "استهداف", "هجوم", "هجمات", "هاجم", "غارة", "غارات", "ضربة", "ضربات", "كمين", "عبوة",
+    "عبوات", "لغم", "ألغام", "قنص(?!ل)", "أسر(?![ةهتى])", "إعدام", "أعدم", "اقتحام", "اقتحم", "قتل",
+    "مقتل", "مقتول", "أصيب", "إصاب", "سيطر", "تظاهر", "مظاهرة", "احتجاج", "اعتصام", "حملة", "حظر تجول",
+    "حظر التجول", "حظر التجوال", "استشهاد", "استشهد", "مذبحة", "مجزرة", "طعن", "هدم", "تجريف", "مصادرة",
+    "أحرق", "تعذيب", "اغتصاب", "إسقاط", "دمر", "تدمير", "نهب", "سرقة", "انسحاب", "انسحب", "هدنة",
+    "وقف إطلاق النار", "تسوية",
 )
-_TRIGGER_RE = re.compile("|".join(surface_pattern(s).pattern for s in sorted(TRIGGER_STEMS, key=len, reverse=True)))
+# Stems are regular expressions (a lookahead keeps «قنص» out of «القنصلية», «أسر» out of «الأسرة»);
+# a space in a stem matches any white space.
+_TRIGGER_RE = re.compile("|".join(s.replace(" ", r"\s+") for s in sorted(TRIGGER_STEMS, key=len, reverse=True)))
 
 
 @dataclass(frozen=True)

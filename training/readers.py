@@ -288,7 +288,7 @@ def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
             # Outermost (longest, then shallowest column) first; a span overlapping one
             # already kept is a nested entity this flat schema cannot hold.
             kept: list[Span] = []
-            for col, span, w in sorted(candidates, key=lambda c: (c[1].start - c[1].end, c[0], c[1].start)):
+            for _, span, w in sorted(candidates, key=lambda c: (c[1].start - c[1].end, c[0], c[1].start)):
                 if any(s.start < span.end and span.start < s.end for s in kept):
                     problems.fix("nested_span_dropped", f"{w}: {span.label} span inside another entity")
                     continue

@@ -1,0 +1,100 @@
+"""A self-contained right-to-left HTML view of extracted documents (displaCy-like, for Arabic).
+
+Entities are highlighted by type, incident badges sit on their sentences, and a
+table of the ACLED-style event records opens each document.
+
+Example:
+    >>> from rasd.results import Document, Windowing
+    >>> empty = Document("d", "", (), (), (), (), Windowing(0, 512, 64, 32, 0, 0))
+    >>> "<html" in render_html([empty])
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from rasd.results import Document, Entity, Event
+from rasd.schema import ENTITY_TYPES, SUB_EVENT_TYPES
+
+COLOURS = {"PER": "#f6c1c1", "ORG": "#c6dbf7", "LOC": "#c9ecc4", "DATE": "#f3e2b3", "WEAPON": "#e0c8f0"}
+_AR_SUB = {t.id: t.name_ar for t in SUB_EVENT_TYPES}
+_AR_ENT = {t.id: t.name_ar for t in ENTITY_TYPES}
+
+_CSS = """
+body{font-family:"Noto Naskh Arabic","Amiri","Segoe UI",Tahoma,sans-serif;margin:2rem auto;max-width:60rem;
+line-height:2.1;color:#222;background:#fdfdfb}
+h1{font-size:1.4rem}h2{font-size:1.15rem;border-bottom:1px solid #ddd;margin-top:2.5rem}
+.legend span,.ent{border-radius:.3rem;padding:.05rem .3rem}
+.ent .lab{font-size:.62rem;font-weight:bold;margin-inline-start:.25rem;color:#333;font-family:sans-serif}
+.sent{display:inline}.badge{display:inline-block;font-size:.7rem;line-height:1.3;background:#8b1e1e;color:#fff;
+border-radius:.6rem;padding:.05rem .45rem;margin-inline-start:.25rem;font-family:sans-serif;vertical-align:middle}
+.sent.hit{background:#fff4f0;border-bottom:2px solid #e5a89a}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0 1rem;line-height:1.4}
+td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:start;vertical-align:top}th{background:#f1f1ee}
+.meta{color:#777;font-size:.8rem;font-family:sans-serif}
+"""
+
+
+def _entity_html(text: str, e: Entity) -> str:
+    return (f'<mark class="ent" data-label="{e.label}" style="background:{COLOURS.get(e.label, "#eee")}" '
+            f'title="{e.label} {e.score:.2f}">{escape(text[e.start:e.end])}<span class="lab">{e.label}</span></mark>')
+
+
+def _events_table(doc: Document) -> str:
+    if not doc.events:
+        return '<p class="meta">لا حوادث مرصودة (no incidents above threshold).</p>'
+
+    def cell(items: Sequence[Entity]) -> str:
+        return "، ".join(escape(e.text) for e in items) or "—"
+
+    rows = "".join(
+        f"<tr><td>{escape(_AR_SUB.get(ev.label, ev.label))}<br><span class=meta>{ev.label}</span></td>"
+        f"<td>{ev.score:.2f}</td><td>{cell(ev.dates)}</td><td>{cell(ev.locations)}</td><td>{cell(ev.actors)}</td>"
+        f'<td>{cell(ev.weapons)}</td><td class=meta dir="ltr">{ev.start}–{ev.end}</td></tr>'
+        for ev in _sorted(doc.events))
+    return ("<table class=events><thead><tr><th>الحادثة</th><th>الثقة</th><th>التاريخ</th><th>المكان</th>"
+            "<th>الأطراف</th><th>السلاح</th><th>الموضع</th></tr></thead><tbody>" + rows + "</tbody></table>")
+
+
+def _sorted(events: Sequence[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.start, -e.score))
+
+
+def _body(doc: Document) -> str:
+    """The text with sentences wrapped, badges added and entities marked; offsets drive everything."""
+    text, out, pos = doc.text, [], 0
+    entities = list(doc.entities)
+    for sent in doc.sentences:
+        out.append(escape(text[pos:sent.start]).replace("\n", "<br>"))
+        cls = "sent hit" if sent.incidents else "sent"
+        out.append(f'<span class="{cls}" data-start="{sent.start}" data-end="{sent.end}">')
+        cur = sent.start
+        for e in (e for e in entities if sent.start <= e.start < sent.end):
+            out.append(escape(text[cur:e.start]).replace("\n", "<br>"))
+            out.append(_entity_html(text, e))
+            cur = e.end
+        out.append(escape(text[cur:sent.end]).replace("\n", "<br>"))
+        for inc in sent.incidents:
+            out.append(f'<span class="badge" data-label="{inc.label}" title="{inc.label} {inc.score:.2f}">'
+                       f"{escape(_AR_SUB.get(inc.label, inc.label))}</span>")
+        out.append("</span>")
+        pos = sent.end
+    out.append(escape(text[pos:]).replace("\n", "<br>"))
+    return "".join(out)
+
+
+def render_html(docs: Sequence[Document], title: str = "rasd — رصد") -> str:
+    """One page for all documents: a legend, then per document its event table and its text."""
+    legend = " ".join(f'<span style="background:{c}">{escape(_AR_ENT[k])} {k}</span>' for k, c in COLOURS.items())
+    parts = []
+    for k, doc in enumerate(docs):
+        name = escape(doc.id or f"document {k + 1}")
+        parts.append(f'<section class="doc" data-id="{name}"><h2>{name}</h2>{_events_table(doc)}'
+                     f'<p class="meta" dir="ltr">{len(doc.entities)} entities · {len(doc.events)} incident mentions · '
+                     f"{doc.windowing.windows} windows</p><div class=text>{_body(doc)}</div></section>")
+    return (f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1><p class=legend>{legend}</p>"
+            + "".join(parts) + "</body></html>\n")

@@ -1,0 +1,165 @@
+"""The inference engine: word-segmented documents in, per-word tag and per-sentence incident probabilities out.
+
+Shared by :class:`rasd.Extractor` and the evaluator, so what is scored is what
+users get. Windows from every document are batched together, sorted by length
+and padded per batch; a word seen by several windows (context overlap, stride
+of a long sentence) gets the mean of its probabilities; a sentence split into
+pieces gets the highest incident probability of its pieces.
+
+Example:
+    >>> engine = Engine(model, tokenizer)  # doctest: +SKIP
+    >>> [out] = engine.run([[["اشتباكات", "في", "درعا"]]])  # doctest: +SKIP
+    >>> out.word_probs.shape, out.sentence_probs.shape  # doctest: +SKIP
+    ((3, 11), (1, 25))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from rasd.normalize import NormalizationConfig, normalize_word
+from rasd.windows import Unit, WindowPlan, make_units, pack
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """Probabilities for one document, and how it was windowed."""
+
+    word_probs: np.ndarray       # (words, tags), softmax
+    sentence_probs: np.ndarray   # (sentences, incident types), sigmoid
+    windows: int
+    split_sentences: int         # sentences longer than a window, split with a stride
+    words_without_tokens: int    # words the tokenizer turned into nothing (scored O)
+
+
+@dataclass
+class _Window:
+    doc: int
+    ids: list[int]
+    sentence_ids: list[int]
+    units: list[int]
+
+
+def subtokenize(tokenizer: Any, sentences: Sequence[Sequence[str]], normalization: NormalizationConfig,
+                batch_size: int = 512) -> list[list[list[int]]]:
+    """Sub-token ids per word per sentence: normalised words, no special tokens."""
+    out: list[list[list[int]]] = []
+    for i in range(0, len(sentences), batch_size):
+        batch = [[normalize_word(w, normalization) for w in s] for s in sentences[i:i + batch_size]]
+        # verbose=False: a long sentence is fine here (it is split into windows later), so the
+        # tokenizer's "longer than the maximum length" warning would only mislead.
+        enc = tokenizer(batch, is_split_into_words=True, add_special_tokens=False, verbose=False)
+        for k, words in enumerate(batch):
+            pieces: list[list[int]] = [[] for _ in words]
+            for tid, wid in zip(enc["input_ids"][k], enc.word_ids(k)):
+                if wid is not None:
+                    pieces[wid].append(tid)
+            out.append(pieces)
+    return out
+
+
+def special_ids(tokenizer: Any) -> tuple[int, int, int]:
+    """(cls, sep, pad) ids; a tokenizer without them cannot frame a window."""
+    ids = (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id)
+    if None in ids:
+        raise ValueError(f"tokenizer {type(tokenizer).__name__} lacks a cls, sep or pad token")
+    return ids  # type: ignore[return-value]
+
+
+class Engine:
+    """Runs a :class:`~rasd.modeling.RasdModel` over whole documents, window by window."""
+
+    def __init__(self, model: Any, tokenizer: Any, max_length: int | None = None, stride: int | None = None,
+                 context: int = 64, batch_size: int = 16) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length or model.config.max_length
+        self.stride = model.config.stride if stride is None else stride
+        self.context = context
+        self.batch_size = batch_size
+        self.normalization = NormalizationConfig.from_dict(model.config.normalization or {})
+        self.cls_id, self.sep_id, self.pad_id = special_ids(tokenizer)
+
+    def plan(self, pieces: Sequence[Sequence[Sequence[int]]]) -> tuple[list[Unit], list[WindowPlan]]:
+        """Units and window plans of one document (sub-token ids per word per sentence)."""
+        budget = self.max_length - 2
+        units = make_units(pieces, budget, min(self.stride, budget - 1))
+        return units, pack(units, budget, self.context)
+
+    def run(self, docs: Sequence[Sequence[Sequence[str]]],
+            progress: Callable[[int], None] | None = None) -> list[EngineOutput]:
+        """Probabilities for each document, given as sentences of word strings."""
+        flat = [list(s) for d in docs for s in d]
+        pieces = subtokenize(self.tokenizer, flat, self.normalization) if flat else []
+        per_doc_units: list[list[Unit]] = []
+        windows: list[_Window] = []
+        pos = 0
+        for d, doc in enumerate(docs):
+            units, plans = self.plan(pieces[pos:pos + len(doc)])
+            pos += len(doc)
+            per_doc_units.append(units)
+            for plan in plans:
+                ids, sent = [self.cls_id], [-1]
+                for local, u in enumerate(plan.units):
+                    ids += units[u].token_ids
+                    sent += [local] * len(units[u])
+                windows.append(_Window(d, ids + [self.sep_id], sent + [-1], list(plan.units)))
+
+        n_tags = len(self.model.config.tags)
+        n_inc = len(self.model.config.incident_labels)
+        word_sum = [np.zeros((sum(len(s) for s in doc), n_tags), dtype=np.float64) for doc in docs]
+        word_n = [np.zeros(len(w), dtype=np.int64) for w in word_sum]
+        unit_sum = [np.zeros((len(u), n_inc)) for u in per_doc_units]
+        unit_n = [np.zeros(len(u), dtype=np.int64) for u in per_doc_units]
+
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                batch = [windows[i] for i in order[b:b + self.batch_size]]
+                longest = max(len(w.ids) for w in batch)
+                ids = torch.tensor([w.ids + [self.pad_id] * (longest - len(w.ids)) for w in batch], device=device)
+                mask = torch.tensor([[1] * len(w.ids) + [0] * (longest - len(w.ids)) for w in batch], device=device)
+                sent = torch.tensor([w.sentence_ids + [-1] * (longest - len(w.ids)) for w in batch], device=device)
+                out = self.model(input_ids=ids, attention_mask=mask, sentence_ids=sent)
+                tag_p = torch.softmax(out.token_logits.float(), dim=-1).cpu().numpy()
+                inc_p = torch.sigmoid(out.incident_logits.float()).cpu().numpy()
+                for k, w in enumerate(batch):
+                    units = per_doc_units[w.doc]
+                    t = 1  # after the cls token
+                    for local, u in enumerate(w.units):
+                        unit = units[u]
+                        for j, (word, first) in enumerate(zip(unit.token_words, unit.first)):
+                            if first:
+                                word_sum[w.doc][word] += tag_p[k, t + j]
+                                word_n[w.doc][word] += 1
+                        t += len(unit)
+                        unit_sum[w.doc][u] += inc_p[k, local]
+                        unit_n[w.doc][u] += 1
+                if progress is not None:
+                    progress(len(batch))
+
+        windows_per_doc = np.bincount([w.doc for w in windows], minlength=len(docs))
+        outputs = []
+        for d, doc in enumerate(docs):
+            n_words = len(word_sum[d])
+            missing = word_n[d] == 0
+            probs = word_sum[d] / np.maximum(word_n[d], 1)[:, None]
+            probs[missing] = np.eye(n_tags)[0]  # a word with no sub-token cannot be tagged: O
+            unit_p = unit_sum[d] / np.maximum(unit_n[d], 1)[:, None]
+            sent_p = np.zeros((len(doc), n_inc))
+            pieces_per_sentence = np.zeros(len(doc), dtype=np.int64)
+            for u, unit in enumerate(per_doc_units[d]):
+                sent_p[unit.sentence] = np.maximum(sent_p[unit.sentence], unit_p[u])
+                pieces_per_sentence[unit.sentence] += 1
+            outputs.append(EngineOutput(
+                word_probs=probs if n_words else np.zeros((0, n_tags)), sentence_probs=sent_p,
+                windows=int(windows_per_doc[d]),
+                split_sentences=int((pieces_per_sentence > 1).sum()),
+                words_without_tokens=int(missing.sum())))
+        return outputs

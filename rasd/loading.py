@@ -1,0 +1,105 @@
+"""Loading a rasd model folder (or Hub id) safely, with errors that name the broken file.
+
+Weights are read from safetensors only (nothing is unpickled) and no remote code
+runs unless the caller asks for it.
+
+Example:
+    >>> model, tokenizer = load_model_and_tokenizer("runs/tiny/model")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "tokenizer.model")
+
+
+class ModelLoadError(RuntimeError):
+    """A model folder that cannot be loaded; the message names the file and the problem."""
+
+
+def _check_config(folder: Path) -> None:
+    config = folder / "config.json"
+    if not config.is_file():
+        raise ModelLoadError(f"{config}: missing (is {folder} a rasd model folder?)")
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{config}: not valid JSON ({exc})") from None
+    if data.get("model_type") != "rasd":
+        raise ModelLoadError(f"{config}: model_type is {data.get('model_type')!r}, not 'rasd' "
+                             "(a plain token-classification export loads with transformers directly)")
+
+
+def _check_folder(folder: Path) -> None:
+    _check_config(folder)
+    weights = [folder / "model.safetensors", folder / "model.safetensors.index.json"]
+    if not any(p.is_file() for p in weights):
+        pickles = [p.name for p in folder.glob("*.bin")]
+        hint = f" ({', '.join(pickles)} found: pickled weights are not loaded)" if pickles else ""
+        raise ModelLoadError(f"{folder / 'model.safetensors'}: missing{hint}")
+    if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
+        raise ModelLoadError(f"{folder}: no tokenizer file ({', '.join(_TOKENIZER_FILES)})")
+
+
+def _is_hub_id(path_or_id: str | Path) -> bool:
+    text = str(path_or_id)
+    return not Path(text).exists() and not text.startswith((".", "/")) and text.count("/") == 1
+
+
+def read_config(path_or_id: str | Path, revision: str | None = None) -> Any:
+    """The model's :class:`~rasd.modeling.RasdConfig` alone (no weights are read).
+
+    Example:
+        >>> read_config("runs/tiny/model").incident_labels[0]  # doctest: +SKIP
+        'armed_clash'
+    """
+    from rasd.modeling import RasdConfig
+
+    folder = Path(path_or_id)
+    if folder.is_dir():
+        _check_config(folder)
+    elif not _is_hub_id(path_or_id):
+        raise ModelLoadError(f"{path_or_id}: not a model folder, and not a Hub id of the form owner/name")
+    try:
+        return RasdConfig.from_pretrained(str(path_or_id), revision=revision)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelLoadError(f"{path_or_id}: cannot read the config ({type(exc).__name__}: {exc})") from None
+
+
+def load_model_and_tokenizer(path_or_id: str | Path, device: str | torch.device | None = None,
+                             dtype: torch.dtype | None = None, revision: str | None = None,
+                             trust_remote_code: bool = False) -> tuple[Any, Any]:
+    """The :class:`~rasd.modeling.RasdModel` (in eval mode) and its tokenizer.
+
+    Raises:
+        ModelLoadError: when a file is missing or corrupt, naming it.
+    """
+    from transformers import AutoTokenizer
+
+    from rasd.modeling import RasdModel
+
+    folder = Path(path_or_id)
+    local = folder.is_dir()
+    if local:
+        _check_folder(folder)
+    elif not _is_hub_id(path_or_id):
+        raise ModelLoadError(f"{path_or_id}: not a model folder, and not a Hub id of the form owner/name")
+    try:
+        model = RasdModel.from_pretrained(str(path_or_id), revision=revision, use_safetensors=True,
+                                          dtype=dtype or torch.float32, trust_remote_code=trust_remote_code)
+    except Exception as exc:  # safetensors, torch and transformers raise many kinds; all mean "unusable"
+        where = folder / "model.safetensors" if local else path_or_id
+        raise ModelLoadError(f"{where}: cannot load the weights ({type(exc).__name__}: {exc})") from None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path_or_id), revision=revision,
+                                                  trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path_or_id}: cannot load the tokenizer ({type(exc).__name__}: {exc})") from None
+    if device is not None:
+        model.to(device)
+    return model.eval(), tokenizer

@@ -1,0 +1,134 @@
+"""What the extractor returns: frozen, JSON-serialisable dataclasses with offsets into the input.
+
+Every ``start``/``end`` indexes the caller's original string: ``text[start:end]``
+is the entity's ``text``. Entity and incident keys follow the SPEC annotation
+format (``start``, ``end``, ``label``), so a prediction file can be scored
+against a gold file.
+
+Example:
+    >>> e = Entity(text="درعا", label="LOC", start=5, end=9, score=0.97)
+    >>> e.to_dict()
+    {'start': 5, 'end': 9, 'label': 'LOC', 'text': 'درعا', 'score': 0.97}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: its surface, label, offsets and mean word probability."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label, "text": self.text,
+                "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class IncidentScore:
+    """One incident type predicted for a sentence."""
+
+    label: str
+    event_type: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "event_type": self.event_type, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence: offsets and the incident types predicted for it (above their thresholds)."""
+
+    start: int
+    end: int
+    incidents: tuple[IncidentScore, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "incidents": [i.to_dict() for i in self.incidents]}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A document-level incident type: best score and the sentences that support it."""
+
+    label: str
+    event_type: str
+    score: float
+    sentences: tuple[tuple[int, int], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "event_type": self.event_type, "score": round(self.score, 4),
+                "sentences": [list(s) for s in self.sentences]}
+
+
+@dataclass(frozen=True)
+class Event:
+    """An ACLED-style record for one incident mention (a sentence and one of its incident types).
+
+    ``start``/``end`` are the sentence's offsets; the arguments are the entities
+    of that sentence by role: dates, locations, actors (ORG and PER), weapons.
+    """
+
+    label: str
+    event_type: str
+    score: float
+    start: int
+    end: int
+    dates: tuple[Entity, ...]
+    locations: tuple[Entity, ...]
+    actors: tuple[Entity, ...]
+    weapons: tuple[Entity, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label, "sub_event_type": self.label,
+                "event_type": self.event_type, "score": round(self.score, 4),
+                "date": [e.to_dict() for e in self.dates], "location": [e.to_dict() for e in self.locations],
+                "actors": [e.to_dict() for e in self.actors], "weapons": [e.to_dict() for e in self.weapons]}
+
+
+@dataclass(frozen=True)
+class Windowing:
+    """How a document was cut for the model (nothing is ever truncated)."""
+
+    windows: int
+    max_length: int
+    context: int
+    stride: int
+    split_sentences: int
+    words_without_tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Everything extracted from one text."""
+
+    id: str | None
+    text: str
+    entities: tuple[Entity, ...]
+    sentences: tuple[Sentence, ...]
+    incidents: tuple[Incident, ...]
+    events: tuple[Event, ...]
+    windowing: Windowing
+
+    def to_dict(self, include_text: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        if include_text:
+            out["text"] = self.text
+        out |= {"entities": [e.to_dict() for e in self.entities],
+                "events": [e.to_dict() for e in self.events],
+                "incidents": [i.to_dict() for i in self.incidents],
+                "sentences": [s.to_dict() for s in self.sentences],
+                "windowing": self.windowing.to_dict()}
+        return out

@@ -1,0 +1,102 @@
+"""The rasd command line: predict in every format, failures reported per file, info, schema, HTML."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from rasd.cli import main as rasd_main
+
+
+@pytest.fixture()
+def inputs(tmp_path, root):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(root / "seeds" / "000_8ab75e0a9fac7d4a.txt", folder / "a.txt")
+    shutil.copy(root / "seeds" / "001_b5c88ed446449b8e.txt", folder / "sub" / "b.txt")
+    (folder / "notes.md").write_text("not an input", encoding="utf-8")
+    return folder
+
+
+def test_predict_jsonl_from_folder(random_model_dir, inputs, capsys):
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    docs = [json.loads(line) for line in lines]
+    assert [d["id"] for d in docs] == [str(inputs / "a.txt"), str(inputs / "sub" / "b.txt")]
+    for d in docs:
+        assert all(d["text"][e["start"]:e["end"]] == e["text"] for e in d["entities"])
+        assert {"entities", "events", "incidents", "sentences", "windowing"} <= set(d)
+
+
+def test_bad_file_is_reported_and_the_rest_goes_on(random_model_dir, inputs, capsys):
+    bad = inputs / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\xfa not utf-8")
+    code = rasd_main(["predict", "--model", str(random_model_dir), str(inputs), str(inputs / "missing.txt"),
+                      "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"{bad}: UnicodeDecodeError" in captured.err
+    assert f"{inputs / 'missing.txt'}: FileNotFoundError" in captured.err
+    assert "2 of 4 inputs failed" in captured.err  # a.txt, bad.txt, sub/b.txt, missing.txt
+    assert len(captured.out.splitlines()) == 2  # the good files still came out
+
+
+def test_formats_json_conll_and_stdin(random_model_dir, inputs, capsys, monkeypatch):
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs / "a.txt"), "--format", "json",
+                      "--quiet"]) == 0
+    [doc] = json.loads(capsys.readouterr().out)
+    assert doc["id"].endswith("a.txt")
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs / "a.txt"), "--format", "conll",
+                      "--quiet"]) == 0
+    rows = [r.split("\t") for r in capsys.readouterr().out.splitlines() if r and not r.startswith("#")]
+    text = (inputs / "a.txt").read_text(encoding="utf-8")
+    assert all(text[int(a):int(b)] == w for w, _, a, b in rows)
+    assert {t.split("-")[0] for _, t, _, _ in rows} <= {"O", "B", "I"}
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("اشتباكات في درعا".encode())))
+    assert rasd_main(["predict", "--model", str(random_model_dir), "-", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "<stdin>"
+
+
+def test_jsonl_input(random_model_dir, tmp_path, capsys):
+    src = tmp_path / "docs.jsonl"
+    src.write_text(json.dumps({"id": "x1", "text": "قصف على جاسم"}, ensure_ascii=False) + "\n"
+                   + json.dumps({"text": "اعتقال في درعا"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(src), "--quiet"]) == 0
+    assert [json.loads(x)["id"] for x in capsys.readouterr().out.splitlines()] == ["x1", f"{src}:2"]
+
+
+def test_info_and_schema(random_model_dir, capsys):
+    assert rasd_main(["info", "--model", str(random_model_dir), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["schema_version"] == "1" and info["base_model"] == "random-test"
+    assert len(info["incident_thresholds"]) == 25
+    assert rasd_main(["info", "--model", "./nope"]) == 2
+    assert rasd_main(["schema", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["sub_event_types"]) == 25
+
+
+def test_html_page_renders_in_headless_chromium(random_model_dir, inputs, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium')")
+    page = tmp_path / "out.html"
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs), "--format", "html", "--out",
+                      str(page), "--quiet"]) == 0
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert '<html lang="ar" dir="rtl">' in dom
+    assert dom.count('class="doc"') == 2
+    docs = [json.loads(x) for x in subprocess.run(
+        ["rasd", "predict", "--model", str(random_model_dir), str(inputs), "--quiet"],
+        capture_output=True, text=True, check=True).stdout.splitlines()]
+    assert dom.count('<mark class="ent"') == sum(len(d["entities"]) for d in docs)
+    assert dom.count('class="badge"') == sum(len(s["incidents"]) for d in docs for s in d["sentences"])
+    assert "<table class=\"events\">" in dom or "<table class=events>" in dom
+    shot = tmp_path / "page.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1000,1400", page.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000

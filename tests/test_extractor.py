@@ -1,0 +1,155 @@
+"""The Extractor: offsets into the caller's string, whole documents, bad input, determinism."""
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rasd
+from rasd.loading import ModelLoadError
+
+
+@pytest.fixture(scope="module")
+def extractor(random_model_dir):
+    return rasd.Extractor.from_pretrained(random_model_dir)
+
+
+def check_offsets(text, doc):
+    for e in doc.entities:
+        assert text[e.start:e.end] == e.text and e.text.strip() == e.text and e.text
+    covered = set()
+    for s in doc.sentences:
+        assert 0 <= s.start < s.end <= len(text)
+        covered.update(range(s.start, s.end))
+    # Sentences cover every character that is not white space or an invisible control.
+    for i, ch in enumerate(text):
+        if i not in covered:
+            assert ch.isspace() or __import__("unicodedata").category(ch) == "Cf"
+    sentence_spans = {(s.start, s.end) for s in doc.sentences}
+    for ev in doc.events:
+        assert (ev.start, ev.end) in sentence_spans
+        for arg in ev.dates + ev.locations + ev.actors + ev.weapons:
+            assert ev.start <= arg.start < arg.end <= ev.end and text[arg.start:arg.end] == arg.text
+    for inc in doc.incidents:
+        assert all(span in sentence_spans for span in inc.sentences)
+
+
+def test_real_articles(extractor, root):
+    for path in sorted((root / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        doc = extractor(text)
+        assert doc.entities and doc.events  # the random model predicts plenty
+        check_offsets(text, doc)
+        json.dumps(doc.to_dict(), ensure_ascii=False)
+
+
+SPECIAL = ["قُتِلَ", "الـمدينة", "٢٠٢٢", "\u00a0", "\u200f", "\u200b", "«", "»", "،", "؟", "\n", " ", "ـ",
+           "ﻻ", "Daraa", "2022.10.25", "12:48", "#درعا", "▶️", "https://x.org/a", "ً", "…"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(SPECIAL), st.sampled_from(["درعا", "جاسم", "قوات", "النظام", "اشتباكات"]),
+                          st.text(max_size=6)), max_size=60))
+def test_offsets_on_random_text(extractor, parts):
+    text = " ".join(parts)
+    check_offsets(text, extractor(text))
+
+
+def test_empty_and_blank_texts(extractor):
+    for text in ("", "   \n\u00a0 "):
+        doc = extractor(text)
+        assert doc.entities == () and doc.sentences == () and doc.events == () and doc.windowing.windows == 0
+
+
+def test_non_arabic_text_works(extractor):
+    text = "Clashes erupted in Daraa on 25 October 2022. 本日は晴天。"
+    check_offsets(text, extractor(text))
+
+
+def test_batch_equals_single_and_is_deterministic(extractor, root):
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))][:3]
+    batch = extractor(texts, ids=["a", "b", "c"])
+    assert [d.id for d in batch] == ["a", "b", "c"]
+    for text, doc in zip(texts, batch):
+        single = extractor(text)
+        assert [(e.start, e.end, e.label) for e in single.entities] == [(e.start, e.end, e.label) for e in doc.entities]
+        assert [(v.start, v.label) for v in single.events] == [(v.start, v.label) for v in doc.events]
+        again = extractor(text)
+        assert again.to_dict() == single.to_dict()
+
+
+def test_entity_at_the_end_of_a_20000_word_document_is_reached(extractor):
+    from rasd.inference import Engine
+
+    filler = "وقالت المصادر إن الوضع في المنطقة هادئ نسبيا اليوم "
+    body = (filler * 2000).strip()  # 20,000 words, no sentence punctuation: one giant sentence
+    text = body + ". واعتقلت قوات النظام أحمد العلي في درعا"
+    doc = extractor(text)
+    check_offsets(text, doc)
+    assert doc.windowing.split_sentences >= 1
+    last = doc.sentences[-1]
+    assert text[last.start:last.end] == "واعتقلت قوات النظام أحمد العلي في درعا"
+    engine = Engine(extractor.model, extractor.tokenizer, max_length=64, stride=8, context=8)
+    words = [[text[a:b] for a, b in s.words] for s in rasd.text.segment(text)] if hasattr(rasd, "text") else None
+    from rasd.text import segment
+
+    words = [[text[a:b] for a, b in s.words] for s in segment(text)]
+    [out] = engine.run([words])
+    n_words = sum(len(s) for s in words)
+    assert out.word_probs.shape[0] == n_words and out.words_without_tokens == 0
+    # The last word's probabilities come from the model, not from the "no sub-token" default.
+    assert out.word_probs[-1].max() < 0.999999
+    assert out.sentence_probs[-1].sum() > 0
+
+
+def test_one_megabyte_text_in_bounded_memory(extractor):
+    text = ("اندلعت اشتباكات عنيفة في مدينة جاسم بريف درعا الشمالي. " * 10000)[:1_000_000]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    doc = extractor(text)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert len(doc.sentences) == 10000 - 1 or len(doc.sentences) >= 9999
+    assert grown_mb < 1500, f"peak RSS grew by {grown_mb:.0f} MB"
+
+
+def test_reduced_precision_modes_run(random_model_dir, root):
+    text = (root / "seeds" / "000_8ab75e0a9fac7d4a.txt").read_text(encoding="utf-8")
+    for dtype in ("bfloat16", "int8"):
+        ex = rasd.Extractor.from_pretrained(random_model_dir, dtype=dtype)
+        assert ex.dtype == dtype
+        check_offsets(text, ex(text))
+    with pytest.raises(ValueError, match="float16 is for GPUs"):
+        rasd.Extractor.from_pretrained(random_model_dir, dtype="float16", device="cpu")
+
+
+@pytest.mark.parametrize("damage,needle", [
+    (lambda d: (d / "config.json").unlink(), "config.json: missing"),
+    (lambda d: (d / "config.json").write_text("{not json"), "config.json: not valid JSON"),
+    (lambda d: (d / "model.safetensors").write_bytes(b"\x00" * 64), "model.safetensors: cannot load the weights"),
+    (lambda d: (d / "model.safetensors").rename(d / "pytorch_model.bin"), "pickled weights are not loaded"),
+    (lambda d: (d / "tokenizer.json").unlink(), "no tokenizer file"),
+])
+def test_corrupt_model_folder_names_the_file(random_model_dir, tmp_path, damage, needle):
+    broken = tmp_path / "broken"
+    shutil.copytree(random_model_dir, broken)
+    damage(broken)
+    with pytest.raises(ModelLoadError, match=None) as exc:
+        rasd.Extractor.from_pretrained(broken)
+    assert needle in str(exc.value) and str(broken) in str(exc.value)
+
+
+def test_not_a_model_path():
+    with pytest.raises(ModelLoadError, match="not a model folder"):
+        rasd.Extractor.from_pretrained("./no/such/folder")
+
+
+def test_import_rasd_is_light():
+    code = ("import sys, time; t = time.perf_counter(); import rasd; dt = time.perf_counter() - t; "
+            "heavy = [m for m in ('torch', 'transformers', 'datasets', 'seqeval', 'accelerate') if m in sys.modules]; "
+            "print(heavy, dt)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("[]"), out

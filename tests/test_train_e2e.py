@@ -1,0 +1,116 @@
+"""A tiny end-to-end run: build → train a few steps → evaluate → export → reload → same logits.
+
+Also the export's card metadata and the Hub push (dry run, a bad repo id, and the upload path
+against a patched HfApi: no test reaches the network).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rasd.loading import load_model_and_tokenizer
+from training.card import validate_card_text
+from training.cli import main as training_main
+from training.push import PushError, plan_upload, push
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, root):
+    out = tmp_path_factory.mktemp("run")
+    code = training_main(["train", str(root / "configs" / "tiny.yaml"), "--output-dir", str(out),
+                          "--set", "training.num_train_epochs=3", "--set", "training.logging_steps=1"])
+    assert code == 0
+    return out
+
+
+def test_run_folder_has_everything(run):
+    for name in ("config.resolved.yaml", "train.log", "train_log.jsonl", "run_summary.json", "final/config.json",
+                 "data/seeds/summary.json", "eval/seeds.json", "eval/seeds.md", "eval/seeds_f1.png"):
+        assert (run / name).exists(), name
+    summary = json.loads((run / "run_summary.json").read_text())
+    assert summary["windows"]["train"] > 0 and summary["epochs_run"] == 3
+    assert "--set training.num_train_epochs=3" in summary["command"]
+
+
+def test_export_reloads_with_identical_logits(run):
+    model, tokenizer = load_model_and_tokenizer(run / "model")
+    final, _ = load_model_and_tokenizer(run / "final")
+    enc = tokenizer(["اشتباكات عنيفة في مدينة جاسم بريف درعا"], return_tensors="pt")
+    with torch.inference_mode():
+        a = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+        b = final(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+    assert torch.equal(a.token_logits, b.token_logits) and torch.equal(a.incident_logits, b.incident_logits)
+    assert model.config.incident_thresholds == final.config.incident_thresholds
+    assert any(t != 0.5 for t in model.config.incident_thresholds)  # tuned on dev
+
+
+def test_token_classification_export_loads_with_plain_transformers(run):
+    from transformers import AutoModelForTokenClassification
+
+    model, tokenizer = load_model_and_tokenizer(run / "model")
+    plain = AutoModelForTokenClassification.from_pretrained(run / "model" / "token-classification")
+    assert plain.config.id2label[1] == "B-PER"
+    enc = tokenizer(["قصفت قوات النظام درعا"], return_tensors="pt")
+    with torch.inference_mode():
+        assert torch.allclose(plain(**enc).logits, model(input_ids=enc["input_ids"]).token_logits, atol=1e-5)
+
+
+def test_model_card_metadata_is_valid(run):
+    card = (run / "model" / "README.md").read_text(encoding="utf-8")
+    assert validate_card_text(card) == []
+    assert "model-index" in card and "python -m training train" in card
+    assert "language: ar" in card and "pipeline_tag: token-classification" in card
+
+
+def test_evaluate_command_writes_report(run, root, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert training_main(["evaluate", "--model", str(run / "model"), "--data",
+                          str(root / "seeds" / "annotations.jsonl"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "entity_micro_f1" in printed and "incident_document_event_type_micro_f1" in printed
+    report = json.loads(out.read_text())
+    assert report["documents"] == 5 and report["entity_types_scored"] == ["PER", "ORG", "LOC", "DATE", "WEAPON"]
+    assert out.with_suffix(".md").exists() and (tmp_path / "report_f1.png").exists()
+
+
+def test_push_dry_run_and_bad_repo_id(run, capsys):
+    assert training_main(["push", str(run / "model"), "--repo-id", "someone/rasd-test", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "model.safetensors" in printed and "nothing uploaded" in printed
+    assert training_main(["push", str(run / "model"), "--repo-id", "not a repo", "--dry-run"]) == 2
+    assert "must be of the form owner/name" in capsys.readouterr().err
+    with pytest.raises(PushError, match="not valid"):
+        plan_upload(run / "model", "someone/bad..name")
+
+
+def test_push_uploads_through_hfapi_without_printing_the_token(run, monkeypatch, capsys):
+    calls = []
+
+    class FakeApi:
+        def __init__(self, token):
+            calls.append(("init", token))
+
+        def create_repo(self, repo_id, **kw):
+            calls.append(("create_repo", repo_id, kw))
+
+        def upload_folder(self, folder_path, repo_id, **kw):
+            calls.append(("upload_folder", Path(folder_path).name, repo_id))
+            return type("Info", (), {"commit_url": f"https://hub.example/{repo_id}/commit/1"})()
+
+    monkeypatch.setattr("huggingface_hub.HfApi", FakeApi)
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token_value")
+    assert training_main(["push", str(run / "model"), "--repo-id", "someone/rasd-test", "--private"]) == 0
+    assert calls[0] == ("init", "hf_secret_token_value")
+    assert calls[1] == ("create_repo", "someone/rasd-test", {"repo_type": "model", "private": True, "exist_ok": True})
+    assert calls[2] == ("upload_folder", "model", "someone/rasd-test")
+    captured = capsys.readouterr()
+    assert "hf_secret_token_value" not in captured.out + captured.err
+
+
+def test_push_without_token_is_a_clear_error(run, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
+    with pytest.raises(PushError, match="no Hugging Face token"):
+        push(run / "model", "someone/rasd-test")

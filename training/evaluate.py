@@ -1,0 +1,215 @@
+"""Evaluation: entity and incident scores of a model on annotated data, as JSON, Markdown and PNG.
+
+Predictions come from :class:`rasd.inference.Engine`, the code path users get,
+on whole documents. Entities are scored with seqeval (strict IOB2) on word tags;
+predicted types that a gold source does not annotate are not counted against it.
+Incidents are scored per sub-event and per event type, at sentence and at
+document level, with the model's tuned per-class thresholds.
+
+Example:
+    >>> report = evaluate_model("runs/tiny/model", "seeds/annotations.jsonl")  # doctest: +SKIP
+    >>> report["entities"]["micro"]["f1"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rasd.decoding import viterbi
+from rasd.inference import Engine
+from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SUB_EVENT_LABELS
+from training.metrics import entity_scores, incident_scores, mask_unannotated
+
+
+def group_documents(rows: Any) -> list[list[int]]:
+    """Row indices per document, in sentence order (rows of one document are contiguous or not)."""
+    docs: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(rows["doc_id"]):
+        docs.setdefault(doc_id, []).append(i)
+    index = rows["sentence_index"]
+    return [sorted(v, key=lambda i: index[i]) for _, v in sorted(docs.items())]
+
+
+def predict_rows(engine: Engine, rows: dict[str, list[Any]]) -> tuple[list[list[str]], np.ndarray, list[list[int]]]:
+    """Predicted word tags per row and incident probabilities per row, via the engine."""
+    groups = group_documents(rows)
+    outputs = engine.run([[rows["tokens"][i] for i in g] for g in groups])
+    tags: list[list[str]] = [[] for _ in rows["doc_id"]]
+    probs = np.zeros((len(rows["doc_id"]), len(engine.model.config.incident_labels)))
+    labels = engine.model.config.tags
+    for group, out in zip(groups, outputs):
+        w = 0
+        for k, i in enumerate(group):
+            n = len(rows["tokens"][i])
+            tags[i] = [labels[j] for j in viterbi(out.word_probs[w:w + n], labels)]
+            probs[i] = out.sentence_probs[k]
+            w += n
+    return tags, probs, groups
+
+
+def score_rows(rows: dict[str, list[Any]], tags: Sequence[Sequence[str]], probs: np.ndarray,
+               groups: list[list[int]], thresholds: Sequence[float]) -> dict[str, Any]:
+    """Entity and incident scores of predictions against built rows."""
+    gold_tags, pred_tags, scored_types = [], [], set()
+    for i, gold_ids in enumerate(rows["ner_tags"]):
+        annotated = [t for t, on in zip(ENTITY_LABELS, rows["entity_types_annotated"][i]) if on]
+        scored_types.update(annotated)
+        gold_tags.append([IOB2_TAGS[t] for t in gold_ids])
+        pred_tags.append(mask_unannotated(tags[i], annotated))
+    report: dict[str, Any] = {
+        "documents": len(groups), "sentences": len(rows["doc_id"]),
+        "entity_types_scored": [t for t in ENTITY_LABELS if t in scored_types],
+        "entities": entity_scores(gold_tags, pred_tags),
+    }
+    inc_rows = [i for i, on in enumerate(rows["incidents_annotated"]) if on]
+    if inc_rows:
+        gold = np.array([rows["incident_labels"][i] for i in inc_rows])
+        report["incidents"] = {"sentence": incident_scores(gold, probs[inc_rows], thresholds)}
+        inc_set = set(inc_rows)
+        doc_groups = [g for g in groups if g[0] in inc_set]
+        doc_gold = np.array([np.max([rows["incident_labels"][i] for i in g], axis=0) for g in doc_groups])
+        doc_prob = np.array([probs[g].max(axis=0) for g in doc_groups])
+        report["incidents"]["document"] = incident_scores(doc_gold, doc_prob, thresholds)
+        report["incidents"]["pr_curve"] = _pr_curve(gold, probs[inc_rows])
+    return report
+
+
+def _pr_curve(gold: np.ndarray, prob: np.ndarray) -> dict[str, list[float]]:
+    """Micro-averaged sentence-level precision/recall over one global threshold."""
+    points: dict[str, list[float]] = {"threshold": [], "precision": [], "recall": []}
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        pred = prob >= t
+        tp = int((pred & (gold == 1)).sum())
+        fp = int((pred & (gold == 0)).sum())
+        fn = int((~pred & (gold == 1)).sum())
+        points["threshold"].append(float(t))
+        points["precision"].append(tp / (tp + fp) if tp + fp else 1.0)
+        points["recall"].append(tp / (tp + fn) if tp + fn else 0.0)
+    return points
+
+
+def load_rows(data: str | Path, split: str | None = None) -> dict[str, list[Any]]:
+    """Rows to score: a saved DatasetDict (one split, default ``test``) or any builder input."""
+    import datasets
+
+    data = Path(data)
+    if (data / "dataset_dict.json").exists():
+        dd = datasets.load_from_disk(str(data))
+        name = split or ("test" if "test" in dd else "validation")
+        if name not in dd:
+            raise ValueError(f"{data}: no split {name!r} (has {', '.join(dd)})")
+        return dd[name].to_dict()
+    from training.builder import BuildOptions, InputSpec, build
+
+    result = build([InputSpec(data)], BuildOptions(dev_ratio=0.0, test_ratio=0.0))
+    parts = [result.dataset[s].to_dict() for s in result.dataset if len(result.dataset[s])]
+    return {k: [v for p in parts for v in p[k]] for k in parts[0]}
+
+
+def evaluate_model(model_dir: str | Path, data: str | Path, split: str | None = None,
+                   batch_size: int = 16) -> dict[str, Any]:
+    """Score the model in ``model_dir`` on ``data``; returns the report (see :func:`score_rows`)."""
+    from rasd.loading import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(model_dir)
+    rows = load_rows(data, split)
+    engine = Engine(model, tokenizer, batch_size=batch_size)
+    tags, probs, groups = predict_rows(engine, rows)
+    report = score_rows(rows, tags, probs, groups, model.config.incident_thresholds)
+    report["data"] = str(data)
+    report["model"] = str(model_dir)
+    return report
+
+
+def headline(report: dict[str, Any]) -> dict[str, float]:
+    """The few numbers worth printing: entity micro-F1 and incident micro-F1 (sub-event, event type)."""
+    out = {"entity_micro_f1": report["entities"]["micro"]["f1"]}
+    if "incidents" in report:
+        for level in ("sentence", "document"):
+            inc = report["incidents"][level]
+            out[f"incident_{level}_sub_event_micro_f1"] = inc["sub_event"]["micro"]["f1"]
+            out[f"incident_{level}_event_type_micro_f1"] = inc["event_type"]["micro"]["f1"]
+    return out
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    """Markdown tables of a report: entities per type, incidents per event and sub-event type."""
+    ent = report["entities"]
+    lines = [f"Data: `{report.get('data', '?')}` ({report['documents']} documents, {report['sentences']} "
+             f"sentences); entity types scored: {', '.join(report['entity_types_scored'])}.", "",
+             "| entities | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for name, row in [*sorted(ent["per_type"].items()), ("micro", ent["micro"]), ("macro", ent["macro"])]:
+        lines.append(f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
+                     f"{row.get('support', '')} |")
+    if "incidents" in report:
+        for level in ("sentence", "document"):
+            inc = report["incidents"][level]
+            lines += ["", f"| incidents ({level} level, {inc['examples']} {level}s) | precision | recall | F1 "
+                          "| support | predicted |", "|---|---|---|---|---|---|"]
+            for key, labels in (("event_type", EVENT_LABELS), ("sub_event", SUB_EVENT_LABELS)):
+                for name in labels:
+                    row = inc[key]["per_class"][name]
+                    if row["support"] or row["predicted"]:
+                        indent = "" if key == "event_type" else "↳ "
+                        lines.append(f"| {indent}{name} | {row['precision']:.3f} | {row['recall']:.3f} | "
+                                     f"{row['f1']:.3f} | {row['support']} | {row['predicted']} |")
+                for avg in ("micro", "macro"):
+                    row = inc[key][avg]
+                    lines.append(f"| **{key.replace('_', '-')} {avg}** | {row['precision']:.3f} | "
+                                 f"{row['recall']:.3f} | {row['f1']:.3f} | | |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict[str, Any], out: Path) -> list[Path]:
+    """Write ``out`` (JSON), ``out`` with .md, and PNG plots beside it; returns the paths written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md = out.with_suffix(".md")
+    md.write_text(to_markdown(report), encoding="utf-8")
+    return [out, md, *plot_report(report, out.with_suffix(""))]
+
+
+def plot_report(report: dict[str, Any], stem: Path) -> list[Path]:
+    """Per-class F1 bars (entities, incident sub-events) and the incident PR curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    fig, axes = plt.subplots(1, 2 if "incidents" in report else 1, figsize=(13, 5), squeeze=False)
+    per_type = report["entities"]["per_type"]
+    names = [t for t in ENTITY_LABELS if t in per_type]
+    axes[0][0].barh(names, [per_type[t]["f1"] for t in names], color="#4c72b0")
+    axes[0][0].set_xlim(0, 1)
+    axes[0][0].set_title("entity F1 per type")
+    if "incidents" in report:
+        per = report["incidents"]["sentence"]["sub_event"]["per_class"]
+        present = [t for t in SUB_EVENT_LABELS if per[t]["support"]]
+        axes[0][1].barh(present, [per[t]["f1"] for t in present], color="#dd8452")
+        axes[0][1].set_xlim(0, 1)
+        axes[0][1].set_title("incident F1 per sub-event type (sentence level)")
+        axes[0][1].tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    paths.append(stem.with_name(stem.name + "_f1.png"))
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    if "incidents" in report:
+        pr = report["incidents"]["pr_curve"]
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.plot(pr["recall"], pr["precision"], marker="o")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_title("incidents: micro PR curve (one global threshold)")
+        fig.tight_layout()
+        paths.append(stem.with_name(stem.name + "_pr.png"))
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths
