@@ -42,13 +42,9 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from rasd.loading import ModelLoadError, read_config
+    from rasd.loading import read_config
 
-    try:
-        config = read_config(args.model, args.revision)
-    except ModelLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = read_config(args.model, args.revision)
     info = {
         "model": args.model, "schema_version": config.schema_version, "base_model": config.base_model,
         "encoder": config.encoder.model_type, "max_length": config.max_length, "stride": config.stride,
@@ -122,15 +118,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
 
     from rasd.extractor import Extractor
-    from rasd.loading import ModelLoadError
 
     hf_logging.disable_progress_bar()
-    try:
-        extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype,
-                                              batch_size=args.batch_size, context=args.context)
-    except (ModelLoadError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype,
+                                          batch_size=args.batch_size, context=args.context)
     inputs = list(_inputs(args.inputs or ["-"]))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     failures = 0
@@ -185,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="a rasd model folder or Hub id")
     p.add_argument("--format", choices=["jsonl", "json", "conll", "html"], default="jsonl")
     p.add_argument("--out", help="output file (default: standard output)")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+    p.add_argument("--batch-size", type=int, help="windows per forward pass (default: 4 on CPU, 32 on GPU)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
     p.add_argument("--dtype", choices=["float32", "bfloat16", "float16", "int8", "auto"], default=None,
                    help="precision (default float32; int8 = dynamic quantisation on CPU)")
@@ -207,9 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rasd.errors import InputError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except InputError as exc:  # the user's input is at fault: say where, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `rasd predict … | head`: the reader left, not an error of ours
         sys.stderr.close()
         return 0

@@ -75,12 +75,13 @@ class Engine:
     """Runs a :class:`~rasd.modeling.RasdModel` over whole documents, window by window."""
 
     def __init__(self, model: Any, tokenizer: Any, max_length: int | None = None, stride: int | None = None,
-                 context: int = 64, batch_size: int = 16) -> None:
+                 context: int | None = None, batch_size: int = 16) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length or model.config.max_length
         self.stride = model.config.stride if stride is None else stride
-        self.context = context
+        # Context: an eighth of the window (64 sub-tokens for 512) of the preceding sentences.
+        self.context = self.max_length // 8 if context is None else context
         self.batch_size = batch_size
         self.normalization = NormalizationConfig.from_dict(model.config.normalization or {})
         self.cls_id, self.sep_id, self.pad_id = special_ids(tokenizer)

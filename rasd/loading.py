@@ -15,10 +15,12 @@ from typing import Any
 
 import torch
 
+from rasd.errors import InputError
+
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "tokenizer.model")
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(InputError):
     """A model folder that cannot be loaded; the message names the file and the problem."""
 
 
@@ -90,8 +92,14 @@ def load_model_and_tokenizer(path_or_id: str | Path, device: str | torch.device 
     elif not _is_hub_id(path_or_id):
         raise ModelLoadError(f"{path_or_id}: not a model folder, and not a Hub id of the form owner/name")
     try:
-        model = RasdModel.from_pretrained(str(path_or_id), revision=revision, use_safetensors=True,
-                                          dtype=dtype or torch.float32, trust_remote_code=trust_remote_code)
+        state_dict = _read_weights(folder) if local else None
+        if state_dict is not None:
+            model = RasdModel.from_pretrained(None, config=read_config(folder), state_dict=state_dict,
+                                              dtype=dtype or torch.float32)
+            del state_dict
+        else:
+            model = RasdModel.from_pretrained(str(path_or_id), revision=revision, use_safetensors=True,
+                                              dtype=dtype or torch.float32, trust_remote_code=trust_remote_code)
     except Exception as exc:  # safetensors, torch and transformers raise many kinds; all mean "unusable"
         where = folder / "model.safetensors" if local else path_or_id
         raise ModelLoadError(f"{where}: cannot load the weights ({type(exc).__name__}: {exc})") from None
@@ -103,3 +111,19 @@ def load_model_and_tokenizer(path_or_id: str | Path, device: str | torch.device 
     if device is not None:
         model.to(device)
     return model.eval(), tokenizer
+
+
+def _read_weights(folder: Path) -> dict[str, torch.Tensor] | None:
+    """The weights of a single-file checkpoint, read (not memory-mapped) into process memory.
+
+    With a memory map, every page the model touches stays counted in the process's memory
+    as long as any tensor views the file, on top of converted copies (oneDNN, bf16, int8):
+    reading owns one copy and keeps peak memory near the model's size.
+    """
+    from safetensors import safe_open
+
+    path = folder / "model.safetensors"
+    if not path.is_file():
+        return None  # sharded checkpoint: transformers reads the index itself
+    with safe_open(str(path), framework="pt", device="cpu", backend="pread") as fh:
+        return {name: fh.get_tensor(name) for name in fh.keys()}

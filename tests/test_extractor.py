@@ -153,3 +153,25 @@ def test_import_rasd_is_light():
             "print(heavy, dt)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("[]"), out
+
+
+def test_onednn_linear_matches_the_default_kernel(random_model_dir, root):
+    text = (root / "seeds" / "001_b5c88ed446449b8e.txt").read_text(encoding="utf-8")
+    fast = rasd.Extractor.from_pretrained(random_model_dir)  # oneDNN on by default on a CPU in fp32
+    plain = rasd.Extractor.from_pretrained(random_model_dir, onednn=False)
+    assert any(type(m).__name__ == "OneDNNLinear" for m in fast.model.modules())
+    assert not any(type(m).__name__ == "OneDNNLinear" for m in plain.model.modules())
+    a, b = fast(text), plain(text)
+    assert [(e.start, e.end, e.label) for e in a.entities] == [(e.start, e.end, e.label) for e in b.entities]
+    for x, y in zip(a.entities, b.entities):
+        assert abs(x.score - y.score) < 1e-4
+
+
+def test_int8_keeps_heads_and_down_projections_in_float(random_model_dir):
+    ex = rasd.Extractor.from_pretrained(random_model_dir, dtype="int8")
+    dynamic = {n for n, m in ex.model.named_modules() if type(m).__module__.startswith("torch.ao.nn.quantized.dynamic")}
+    assert "encoder.encoder.layer.0.intermediate.dense" in dynamic
+    assert "encoder.encoder.layer.0.attention.self.query" in dynamic
+    # The feed-forward down-projection (64 → 32 here) and the two heads stay in float.
+    assert "encoder.encoder.layer.0.output.dense" not in dynamic
+    assert not {"token_classifier", "incident_classifier"} & dynamic

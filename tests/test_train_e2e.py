@@ -114,3 +114,19 @@ def test_push_without_token_is_a_clear_error(run, monkeypatch):
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     with pytest.raises(PushError, match="no Hugging Face token"):
         push(run / "model", "someone/rasd-test")
+
+
+def test_a_prediction_file_scores_like_the_model(run, root, tmp_path, capsys):
+    from rasd.cli import main as rasd_main
+
+    preds = tmp_path / "pred.jsonl"
+    assert rasd_main(["predict", "--model", str(run / "model"), str(root / "seeds"), "--out", str(preds),
+                      "--quiet"]) == 0
+    gold = str(root / "seeds" / "annotations.jsonl")
+    capsys.readouterr()
+    assert training_main(["evaluate", "--predictions", str(preds), "--data", gold]) == 0
+    from_file = capsys.readouterr().out
+    assert training_main(["evaluate", "--model", str(run / "model"), "--data", gold]) == 0
+    from_model = capsys.readouterr().out
+    assert from_file == from_model and "entity_micro_f1" in from_file
+    assert training_main(["evaluate", "--data", gold]) == 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rasd.errors import InputError
 from rasd.schema import ENTITY_LABELS, SUB_EVENT_LABELS, event_type_of
 from rasd.text import split_sentences
 
@@ -54,7 +55,7 @@ def agreement(first: Iterable[dict[str, Any]], second: Iterable[dict[str, Any]])
     shared = sorted(set(a_docs) & set(b_docs))
     for doc_id in shared:
         if a_docs[doc_id]["text"] != b_docs[doc_id]["text"]:
-            raise ValueError(f"document {doc_id}: the two passes annotate different texts")
+            raise InputError(f"document {doc_id}: the two passes annotate different texts")
     ents = {k: (set(), set()) for k in ("all", "unlabelled", *ENTITY_LABELS)}
     mentions: tuple[set[Any], set[Any]] = (set(), set())
     result: dict[str, Any] = {"documents": len(shared)}

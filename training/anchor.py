@@ -33,12 +33,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rasd.errors import InputError
 from rasd.iob import is_proclitic
 from rasd.schema import ENTITY_LABELS, SUB_EVENT_LABELS
 from rasd.text import tokenize
 
 
-class AnchorError(ValueError):
+class AnchorError(InputError):
     """A surface annotation that cannot be placed; the message names document and surface."""
 
 

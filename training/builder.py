@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rasd.errors import InputError
 from rasd.iob import SpanConflictError, spans_to_tags
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of
 from training.documents import DataError, Document, Problems
@@ -51,7 +52,7 @@ class BuildOptions:
 
     def __post_init__(self) -> None:
         if not (0 <= self.dev_ratio < 1 and 0 <= self.test_ratio < 1 and self.dev_ratio + self.test_ratio < 1):
-            raise ValueError(f"dev_ratio {self.dev_ratio} and test_ratio {self.test_ratio} must be in [0, 1) "
+            raise InputError(f"dev_ratio {self.dev_ratio} and test_ratio {self.test_ratio} must be in [0, 1) "
                              "and sum to less than 1")
 
 
@@ -249,8 +250,11 @@ def build(inputs: Sequence[InputSpec], options: BuildOptions = BuildOptions()) -
     problems.raise_if_errors()
     feats = features()
     info = ds.DatasetInfo(description=f"rasd annotated sentences, schema v{SCHEMA_VERSION}", features=feats)
+    # Column-wise, so that an empty split (a test file built alone has no train rows) still
+    # gets its explicit features.
     dataset = ds.DatasetDict({
-        split: ds.Dataset.from_list(rows, features=feats, info=info.copy(), split=split)
+        split: ds.Dataset.from_dict({k: [r[k] for r in rows] for k in feats}, features=feats, info=info.copy(),
+                                    split=split)
         for split, rows in per_split.items() if rows or split == "train"
     })
     summary = {

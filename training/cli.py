@@ -16,13 +16,9 @@ from pathlib import Path
 
 
 def _cmd_anchor(args: argparse.Namespace) -> int:
-    from training.anchor import AnchorError, anchor_file
+    from training.anchor import anchor_file
 
-    try:
-        n = anchor_file(Path(args.input), Path(args.out))
-    except AnchorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    n = anchor_file(Path(args.input), Path(args.out))
     print(f"anchored {n} documents → {args.out}")
     return 0
 
@@ -41,15 +37,9 @@ def _cmd_consistency(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from training.builder import BuildOptions, InputSpec, build, format_summary, save
-    from training.dataclass_io import ConfigError
-    from training.documents import DataError
 
     inputs = [InputSpec(Path(p), args.format, args.label_map) for p in args.inputs]
-    try:
-        result = build(inputs, BuildOptions(args.dev_ratio, args.test_ratio, args.seed))
-    except (DataError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = build(inputs, BuildOptions(args.dev_ratio, args.test_ratio, args.seed))
     save(result.dataset, result.summary, Path(args.out))
     print(format_summary(result.summary))
     print(f"saved DatasetDict to {args.out} (summary in {Path(args.out) / 'summary.json'})")
@@ -60,30 +50,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import shlex
 
     from training.config import load_config
-    from training.dataclass_io import ConfigError
-    from training.documents import DataError
     from training.trainer import train
 
-    try:
-        config = load_config(args.config, args.set)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, args.set)
     run_dir = Path(args.output_dir or config.output.dir)
     command = "python -m training " + " ".join(shlex.quote(a) for a in args.argv)
-    try:
-        out = train(config, run_dir, resume=args.resume, command=command)
-    except (DataError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    out = train(config, run_dir, resume=args.resume, command=command)
     print(f"model exported to {out}")
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate import evaluate_model, headline, write_report
+    from rasd.errors import InputError
+    from training.evaluate import evaluate_model, headline, score_prediction_file, write_report
 
-    report = evaluate_model(args.model, args.data, args.split, args.batch_size)
+    if (args.model is None) == (args.predictions is None):
+        raise InputError("give either --model (run a model) or --predictions (score a rasd predict file)")
+    if args.predictions:
+        report = score_prediction_file(args.predictions, args.data)
+    else:
+        report = evaluate_model(args.model, args.data, args.split, args.batch_size, args.dtype)
     for key, value in headline(report).items():
         print(f"{key}: {value:.4f}")
     if args.out:
@@ -101,17 +87,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
-    from training.push import PushError, plan_upload, push
+    from training.push import plan_upload, push
 
-    try:
-        if args.dry_run:
-            print(plan_upload(Path(args.folder), args.repo_id).describe())
-            print("card metadata valid; dry run: nothing uploaded")
-            return 0
-        url = push(Path(args.folder), args.repo_id, private=args.private)
-    except PushError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.dry_run:
+        print(plan_upload(Path(args.folder), args.repo_id).describe())
+        print("card metadata valid; dry run: nothing uploaded")
+        return 0
+    url = push(Path(args.folder), args.repo_id, private=args.private)
     print(f"uploaded: {url}")
     return 0
 
@@ -155,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="resume from the last checkpoint in the run folder")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="score a model on annotated data")
-    p.add_argument("--model", required=True, help="a rasd model folder")
+    p = sub.add_parser("evaluate", help="score a model, or a rasd prediction file, on annotated data")
+    p.add_argument("--model", help="a rasd model folder")
+    p.add_argument("--predictions", help="a `rasd predict` JSON Lines file to score instead of running a model")
     p.add_argument("--data", required=True, help="SPEC JSONL, CoNLL, Label Studio JSON, or a built dataset folder")
     p.add_argument("--split", help="split of a built dataset folder (default: test)")
     p.add_argument("--out", help="report JSON path (Markdown and PNG plots are written beside it)")
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--dtype", choices=["float32", "bfloat16", "int8"], help="run the model in this precision")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="write a self-contained model folder with its model card")
@@ -195,7 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rasd.errors import InputError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except InputError as exc:  # the user's input is at fault: say where, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

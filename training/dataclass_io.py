@@ -28,10 +28,12 @@ from typing import Any, TypeVar
 
 import yaml
 
+from rasd.errors import InputError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A configuration that cannot be loaded; the message says where and why."""
 
 

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from rasd.errors import InputError
 from rasd.text import Sentence
 
 
@@ -48,7 +49,7 @@ class Document:
     segmentation: list[Sentence] | None = None
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """Input that cannot be built; the message lists every fatal problem found."""
 
 

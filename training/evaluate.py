@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rasd.decoding import viterbi
+from rasd.errors import InputError
 from rasd.inference import Engine
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SUB_EVENT_LABELS
 from training.metrics import entity_scores, incident_scores, mask_unannotated
@@ -76,7 +77,36 @@ def score_rows(rows: dict[str, list[Any]], tags: Sequence[Sequence[str]], probs:
         doc_prob = np.array([probs[g].max(axis=0) for g in doc_groups])
         report["incidents"]["document"] = incident_scores(doc_gold, doc_prob, thresholds)
         report["incidents"]["pr_curve"] = _pr_curve(gold, probs[inc_rows])
+        report["incidents"]["confusion"] = confusion(gold, probs[inc_rows], thresholds)
     return report
+
+
+def confusion(gold: np.ndarray, prob: np.ndarray, thresholds: Sequence[float]) -> dict[str, dict[str, int]]:
+    """Sentence-level confusions: gold type → predicted type counts ("none" on either side).
+
+    A gold type that is predicted counts on the diagonal; one that is missed counts
+    against each wrong type predicted for that sentence, or "none".
+    """
+    pred = prob >= np.asarray(thresholds)[None, :]
+    table: dict[str, dict[str, int]] = {}
+
+    def add(g: str, p: str) -> None:
+        table.setdefault(g, {})
+        table[g][p] = table[g].get(p, 0) + 1
+
+    for g_row, p_row in zip(gold.astype(bool), pred):
+        gold_types = [SUB_EVENT_LABELS[k] for k in np.flatnonzero(g_row)]
+        wrong = [SUB_EVENT_LABELS[k] for k in np.flatnonzero(p_row & ~g_row)]
+        for g in gold_types:
+            if p_row[SUB_EVENT_LABELS.index(g)]:
+                add(g, g)
+            else:
+                for p in wrong or ["none"]:
+                    add(g, p)
+        if not gold_types:
+            for p in wrong:
+                add("none", p)
+    return table
 
 
 def _pr_curve(gold: np.ndarray, prob: np.ndarray) -> dict[str, list[float]]:
@@ -102,7 +132,7 @@ def load_rows(data: str | Path, split: str | None = None) -> dict[str, list[Any]
         dd = datasets.load_from_disk(str(data))
         name = split or ("test" if "test" in dd else "validation")
         if name not in dd:
-            raise ValueError(f"{data}: no split {name!r} (has {', '.join(dd)})")
+            raise InputError(f"{data}: no split {name!r} (has {', '.join(dd)})")
         return dd[name].to_dict()
     from training.builder import BuildOptions, InputSpec, build
 
@@ -112,17 +142,86 @@ def load_rows(data: str | Path, split: str | None = None) -> dict[str, list[Any]
 
 
 def evaluate_model(model_dir: str | Path, data: str | Path, split: str | None = None,
-                   batch_size: int = 16) -> dict[str, Any]:
-    """Score the model in ``model_dir`` on ``data``; returns the report (see :func:`score_rows`)."""
+                   batch_size: int = 16, dtype: str | None = None) -> dict[str, Any]:
+    """Score the model in ``model_dir`` on ``data``; returns the report (see :func:`score_rows`).
+
+    ``dtype`` runs the model as the extractor would in that precision (``bfloat16``,
+    ``int8``…), to measure what reduced precision costs in accuracy.
+    """
+    import torch
+
+    from rasd.extractor import DTYPES, quantize_int8, resolve_dtype, use_onednn_linear
     from rasd.loading import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(model_dir)
+    precision = resolve_dtype(dtype, torch.device("cpu"))
+    model = quantize_int8(model) if precision == "int8" else model.to(DTYPES[precision])
+    if precision == "float32":
+        use_onednn_linear(model)
     rows = load_rows(data, split)
     engine = Engine(model, tokenizer, batch_size=batch_size)
     tags, probs, groups = predict_rows(engine, rows)
     report = score_rows(rows, tags, probs, groups, model.config.incident_thresholds)
     report["data"] = str(data)
     report["model"] = str(model_dir)
+    report["dtype"] = precision
+    return report
+
+
+def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str, Any]:
+    """Score a ``rasd predict`` JSON Lines file against gold annotations (SPEC JSONL).
+
+    A prediction matches a gold document by id, by file stem (``rasd predict`` ids are paths)
+    or by identical text. Predicted entities and incident sentences go through the same
+    segmentation and IOB2 conversion as the gold, then the same scoring as a model run.
+    """
+    from training.builder import InputSpec as Spec
+    from training.builder import document_examples, load_documents
+    from training.documents import Document, Problems, Span
+    from training.validation import validate_corpus
+
+    problems = Problems()
+    gold_docs, maps = load_documents([Spec(Path(gold))], problems)
+    gold_docs = validate_corpus(gold_docs, {k: m.entity_types for k, m in maps.items()}, problems)
+    problems.raise_if_errors()
+    by_key: dict[str, dict[str, Any]] = {}
+    with open(predictions, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{predictions}:{lineno}: invalid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise InputError(f"{predictions}:{lineno}: not a rasd prediction (needs 'text')")
+            obj["_where"] = f"{predictions}:{lineno}"
+            for key in {str(obj.get("id")), Path(str(obj.get("id"))).stem, "text:" + obj["text"]}:
+                by_key.setdefault(key, obj)
+    rows: dict[str, list[Any]] = {}
+    pred_rows: dict[str, list[Any]] = {}
+    missing = []
+    for doc in gold_docs:
+        pred = by_key.get(doc.id) or by_key.get("text:" + doc.text)
+        if pred is None:
+            missing.append(doc.id)
+            continue
+        if pred["text"] != doc.text:
+            raise InputError(f"{pred['_where']}: prediction for document {doc.id} has a different text")
+        as_doc = Document(doc.id, doc.text, [Span(e["start"], e["end"], e["label"]) for e in pred.get("entities", [])],
+                          [Span(e["start"], e["end"], e["label"]) for e in pred.get("events", [])], doc.source,
+                          pred["_where"])
+        for target, d in ((rows, doc), (pred_rows, as_doc)):
+            for ex in document_examples(d, maps[doc.source], problems):
+                for k, v in ex.items():
+                    target.setdefault(k, []).append(v)
+    if missing:
+        raise InputError(f"{predictions}: no prediction for {len(missing)} gold document(s), e.g. {missing[:3]}")
+    problems.raise_if_errors()
+    tags = [[IOB2_TAGS[t] for t in r] for r in pred_rows["ner_tags"]]
+    probs = np.array(pred_rows["incident_labels"], dtype=float)
+    report = score_rows(rows, tags, probs, group_documents(rows), [0.5] * probs.shape[1])
+    report["data"], report["predictions"] = str(gold), str(predictions)
     return report
 
 
@@ -175,7 +274,7 @@ def write_report(report: dict[str, Any], out: Path) -> list[Path]:
 
 
 def plot_report(report: dict[str, Any], stem: Path) -> list[Path]:
-    """Per-class F1 bars (entities, incident sub-events) and the incident PR curve."""
+    """Per-class F1 bars (entities, incident sub-events), the incident PR curve and confusions."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,6 +309,24 @@ def plot_report(report: dict[str, Any], stem: Path) -> list[Path]:
         ax.set_title("incidents: micro PR curve (one global threshold)")
         fig.tight_layout()
         paths.append(stem.with_name(stem.name + "_pr.png"))
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+        table = report["incidents"]["confusion"]
+        names = [t for t in SUB_EVENT_LABELS if t in table or any(t in row for row in table.values())] + ["none"]
+        grid = np.array([[table.get(g, {}).get(p, 0) for p in names] for g in names])
+        fig, ax = plt.subplots(figsize=(9, 8))
+        ax.imshow(np.log1p(grid), cmap="Blues")
+        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if grid[i, j]:
+                    ax.text(j, i, str(grid[i, j]), ha="center", va="center", fontsize=6)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title("incident confusions (sentence level)")
+        fig.tight_layout()
+        paths.append(stem.with_name(stem.name + "_confusion.png"))
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
     return paths

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,14 @@ _I_OF_B = {i: IOB2_TAGS.index("I-" + t[2:]) for i, t in enumerate(IOB2_TAGS) if 
 
 
 def encode_split(rows: Any, tokenizer: Any, max_length: int, stride: int,
-                 normalization: NormalizationConfig | None = None,
-                 label_all_subtokens: bool = False) -> list[dict[str, Any]]:
-    """Window examples for one split of a built dataset (rows sorted by doc and sentence)."""
+                 normalization: NormalizationConfig | None = None, label_all_subtokens: bool = False,
+                 stats: Counter[str] | None = None) -> list[dict[str, Any]]:
+    """Window examples for one split of a built dataset (rows sorted by doc and sentence).
+
+    ``stats`` (if given) counts what windowing did: sentences split because they are longer
+    than a window, words the tokenizer turned into nothing (they get no label), windows.
+    """
+    stats = Counter() if stats is None else stats
     normalization = normalization or NormalizationConfig()
     cls_id, sep_id, _ = special_ids(tokenizer)
     budget = max_length - 2
@@ -45,7 +51,11 @@ def encode_split(rows: Any, tokenizer: Any, max_length: int, stride: int,
         order = sorted(range(start, end), key=lambda r: columns["sentence_index"][r])
         tags = [t for r in order for t in columns["ner_tags"][r]]
         units = make_units([pieces[r] for r in order], budget, stride)
+        per_sentence = Counter(u.sentence for u in units)
+        stats["sentences_split"] += sum(1 for n in per_sentence.values() if n > 1)
+        stats["words_without_tokens"] += sum(1 for r in order for p in pieces[r] if not p)
         for plan in pack(units, budget):
+            stats["windows"] += 1
             ids, sent_ids, labels = [cls_id], [-1], [-100]
             incident_rows = []
             for local, u in enumerate(plan.units):

@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from rasd.errors import InputError
 from training.card import validate_card_text
 
 
-class PushError(ValueError):
+class PushError(InputError):
     """A push that cannot go ahead; the message says why (never the token)."""
 
 

@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,14 +268,18 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, command: str
     sources = prepare_sources(config, run_dir)
     model, tokenizer = build_model(config, sources)
     norm = NormalizationConfig.from_dict(model.config.normalization)
+    windowing: Counter[str] = Counter()
     encode = lambda rows: encode_split(rows, tokenizer, config.model.max_length, config.model.stride,  # noqa: E731
-                                       norm, config.model.label_all_subtokens)
+                                       norm, config.model.label_all_subtokens, windowing)
     train_windows = mix_windows([(encode(s.dataset["train"]), s.weight) for s in sources if "train" in s.dataset],
                                 config.seed)
     dev_windows = [w for s in sources if "validation" in s.dataset for w in encode(s.dataset["validation"])]
     if not train_windows:
         raise ValueError("no training windows: every source's train split is empty")
-    logger.info("windows: %d train (mixed), %d dev", len(train_windows), len(dev_windows))
+    # Nothing is truncated: long sentences are split into overlapping pieces, and said so.
+    logger.info("windows: %d train (mixed), %d dev; %d sentences longer than a window split into pieces "
+                "(stride %d); %d words the tokenizer turned into nothing (unlabelled)", len(train_windows),
+                len(dev_windows), windowing["sentences_split"], config.model.stride, windowing["words_without_tokens"])
     columns = ["input_ids", "sentence_ids", "labels", "incident_labels", "entity_types_annotated"]
     to_ds = lambda ws: datasets.Dataset.from_list([{k: w[k] for k in columns} for w in ws])  # noqa: E731
     train_ds, dev_ds = to_ds(train_windows), (to_ds(dev_windows) if dev_windows else None)
@@ -297,7 +302,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, command: str
     summary = {
         "command": command, "wall_time_s": round(time.time() - started, 1), "train_metrics": result.metrics,
         "best_metric": trainer.state.best_metric, "best_checkpoint": trainer.state.best_model_checkpoint,
-        "windows": {"train": len(train_windows), "dev": len(dev_windows)},
+        "windows": {"train": len(train_windows), "dev": len(dev_windows), **windowing},
         "epochs_run": trainer.state.epoch, "thresholds": thresholds,
         "sources": {s.name: {"weight": s.weight, "summary": s.summary.get("splits", {})} for s in sources},
     }
