@@ -84,3 +84,14 @@ def test_anercorp_counts(shared, tmp_path, capsys):
     assert sum(s["tokens"] for s in summary["splits"].values()) == 125084
     assert summary["sources"]["anercorp"]["entity_types"] == ["PER", "ORG", "LOC"]
     assert "125,084" in capsys.readouterr().out
+
+
+def test_seed_annotations_build(root):
+    result = build([InputSpec(root / "seeds" / "annotations.jsonl")])
+    splits = result.summary["splits"]
+    total = lambda key: sum(s[key] for s in splits.values())  # noqa: E731
+    assert total("documents") == 5 and total("sentences") == 95 and total("tokens") == 2627
+    entities = {t: sum(s["entities"][t] for s in splits.values()) for t in ("PER", "ORG", "LOC", "DATE", "WEAPON")}
+    assert entities == {"PER": 23, "ORG": 90, "LOC": 94, "DATE": 35, "WEAPON": 11}
+    assert total("event_mentions") == 152
+    assert result.summary["problems"]["fixed"] == {} and not result.problems.errors

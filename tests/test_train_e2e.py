@@ -130,3 +130,41 @@ def test_a_prediction_file_scores_like_the_model(run, root, tmp_path, capsys):
     from_model = capsys.readouterr().out
     assert from_file == from_model and "entity_micro_f1" in from_file
     assert training_main(["evaluate", "--data", gold]) == 2
+
+
+def test_resume_continues_from_the_last_checkpoint(run, root, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    assert training_main(["train", str(root / "configs" / "tiny.yaml"), "--output-dir", str(copy), "--resume",
+                          "--set", "training.num_train_epochs=4"]) == 0
+    summary = json.loads((copy / "run_summary.json").read_text())
+    assert summary["epochs_run"] == 4
+    steps = [json.loads(line)["step"] for line in (copy / "train_log.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and max(steps) > max(json.loads(line)["step"] for line in
+                                                       (run / "train_log.jsonl").read_text().splitlines())
+
+
+def test_incident_rates_and_head_learning_rate(root):
+    from transformers import TrainingArguments
+
+    from training.builder import InputSpec, build
+    from training.trainer import PreparedSource, build_optimizer, incident_rates
+
+    result = build([InputSpec(root / "seeds" / "annotations.jsonl")])
+    rates = incident_rates([PreparedSource("seeds", result.dataset, 1.0, result.summary)])
+    train = result.dataset["train"]
+    n = sum(train["incidents_annotated"])
+    armed = sum(row[0] for row in train["incident_labels"])
+    assert rates[0] == pytest.approx((armed + 1) / (n + 2))
+    from rasd.modeling import RasdConfig, RasdModel
+    from transformers import BertConfig
+
+    model = RasdModel(RasdConfig(encoder=BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1,
+                                                    num_attention_heads=1, intermediate_size=16)))
+    args = TrainingArguments(output_dir="unused", learning_rate=1e-4, weight_decay=0.01, report_to="none")
+    opt = build_optimizer(model, args, 1e-3)
+    lrs = sorted({g["lr"] for g in opt.param_groups})
+    assert lrs == [1e-4, 1e-3]
+    assert build_optimizer(model, args, None) is None

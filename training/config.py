@@ -49,6 +49,7 @@ class ModelSection:
     classifier_dropout: float = 0.1
     entity_loss_weight: float = 1.0
     incident_loss_weight: float = 1.0
+    head_learning_rate: float | None = None
     normalization: dict[str, bool] = field(default_factory=dict)
     trust_remote_code: bool = False
 
@@ -61,13 +62,19 @@ class ModelSection:
 
 @dataclass
 class SourceSection:
-    """One training source: a file or folder for the builder, or a built dataset folder."""
+    """One training source: a file or folder for the builder, or a built dataset folder.
+
+    ``dev_ratio``/``test_ratio`` override the data section's split for this source (0 and 0
+    make a training-only source).
+    """
 
     path: str
     format: Literal["jsonl", "conll", "labelstudio"] | None = None
     label_map: str | None = None
     weight: float = 1.0
     limit_train_documents: int | None = None
+    dev_ratio: float | None = None
+    test_ratio: float | None = None
 
     def __post_init__(self) -> None:
         if self.weight <= 0:

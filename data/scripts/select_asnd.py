@@ -7,6 +7,9 @@ the first M of the other classes, whose incidents (mostly none) are annotated to
 
     python data/scripts/select_asnd.py --conflict 420 --other 110 \
         --out data/annotated/asnd_selection.jsonl
+    # the second, training-only batch: the next posts in the same ranking
+    python data/scripts/select_asnd.py --skip-conflict 420 --conflict 350 --skip-other 110 --other 50 \
+        --out data/annotated/asnd_extra_selection.jsonl
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main() -> None:
     ap.add_argument("--asnd", type=Path, default=ASND)
     ap.add_argument("--conflict", type=int, default=420)
     ap.add_argument("--other", type=int, default=110)
+    ap.add_argument("--skip-conflict", type=int, default=0, help="conflict posts already taken (ranking order)")
+    ap.add_argument("--skip-other", type=int, default=0, help="other posts already taken (ranking order)")
     ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
@@ -48,8 +53,9 @@ def main() -> None:
                 posts.append((split, row))
     rank = lambda p: hashlib.sha256(f"{args.seed}:{p[1]['ID']}".encode()).hexdigest()  # noqa: E731
     posts.sort(key=rank)
-    conflict = [p for p in posts if p[1]["Class"] == "crime-war-conflict"][: args.conflict]
-    other = [p for p in posts if p[1]["Class"] != "crime-war-conflict"][: args.other]
+    conflict = [p for p in posts if p[1]["Class"] == "crime-war-conflict"]
+    conflict = conflict[args.skip_conflict: args.skip_conflict + args.conflict]
+    other = [p for p in posts if p[1]["Class"] != "crime-war-conflict"][args.skip_other: args.skip_other + args.other]
     with args.out.open("w", encoding="utf-8") as fh:
         for split, row in sorted(conflict + other, key=rank):
             fh.write(json.dumps({
