@@ -7,7 +7,7 @@ the best valid sequence instead of patching an invalid one.
 Example:
     >>> import numpy as np
     >>> tags = ("O", "B-LOC", "I-LOC")
-    >>> probs = np.array([[0.6, 0.1, 0.3], [0.1, 0.2, 0.7]])  # argmax would give O, I-LOC
+    >>> probs = np.array([[0.4, 0.35, 0.25], [0.1, 0.1, 0.8]])  # argmax would give O, I-LOC
     >>> [tags[i] for i in viterbi(probs, tags)]
     ['B-LOC', 'I-LOC']
 """

@@ -53,6 +53,10 @@ def masked_incident_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torc
                          pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Binary cross-entropy over incident types, only for sentences whose source annotates incidents.
 
+    Summed over the types and averaged over sentences: one sentence's multi-label decision
+    weighs like one token's tag decision. (A mean over the 25 types would scale the incident
+    signal down 25-fold against the token loss; the shared encoder then learns only entities.)
+
     Args:
         logits: ``(batch, sentences, types)``.
         targets: same shape, 0/1.
@@ -60,5 +64,6 @@ def masked_incident_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     """
     if not mask.any():
         return logits.sum() * 0.0
-    return F.binary_cross_entropy_with_logits(logits[mask], targets[mask].to(logits.dtype),
-                                              pos_weight=pos_weight)
+    per_type = F.binary_cross_entropy_with_logits(logits[mask], targets[mask].to(logits.dtype),
+                                                  pos_weight=pos_weight, reduction="none")
+    return per_type.sum(-1).mean()

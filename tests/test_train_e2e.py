@@ -141,6 +141,7 @@ def test_resume_continues_from_the_last_checkpoint(run, root, tmp_path):
                           "--set", "training.num_train_epochs=4"]) == 0
     summary = json.loads((copy / "run_summary.json").read_text())
     assert summary["epochs_run"] == 4
+    # One trajectory: lines past the checkpoint it resumed from were replaced, not duplicated.
     steps = [json.loads(line)["step"] for line in (copy / "train_log.jsonl").read_text().splitlines()]
     assert steps == sorted(steps) and max(steps) > max(json.loads(line)["step"] for line in
                                                        (run / "train_log.jsonl").read_text().splitlines())

@@ -124,6 +124,10 @@ def export_run(run_dir: Path, out: Path, repo_id: str | None = None) -> Path:
     tokenizer.save_pretrained(out / "token-classification")
 
     entries, table = _results(reports)
+    from training.evaluate import to_markdown
+
+    per_class = "\n".join(f"### {name}: per class\n\n{to_markdown(rep)}" for name, rep in sorted(reports.items())
+                          if "incidents" in rep)
     sources = _sources(summary, run_dir)
     thresholds = model.config.incident_thresholds
     tuned = summary.get("thresholds", {}).get("tuned", [False] * len(thresholds))
@@ -135,7 +139,7 @@ def export_run(run_dir: Path, out: Path, repo_id: str | None = None) -> Path:
     text = render(
         data, model_name=name, repo_id=repo, base_model=model.config.base_model,
         schema_version=SCHEMA_VERSION, transformers_version=transformers.__version__,
-        results_table=table, coverage=coverage, sources=sources,
+        results_table=table, per_class=per_class, coverage=coverage, sources=sources,
         incident_types=[{"id": t.id, "event_type": t.event_type, "name_ar": t.name_ar,
                          "threshold": f"{th:.2f}" + ("" if ok else " (default)")}
                         for t, th, ok in zip(SUB_EVENT_TYPES, thresholds, tuned)],

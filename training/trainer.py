@@ -113,8 +113,14 @@ def train_scratch_tokenizer(sentences: Iterable[list[str]], scratch: ScratchEnco
                                    model_max_length=scratch.max_position_embeddings)
 
 
-def build_model(config: TrainConfig, sources: list[PreparedSource]) -> tuple[RasdModel, Any]:
-    """The model and tokenizer: a pretrained encoder, or a scratch BERT with a learnt vocabulary."""
+def build_model(config: TrainConfig, sources: list[PreparedSource],
+                checkpoint: Path | None = None) -> tuple[RasdModel, Any]:
+    """The model and tokenizer: a pretrained encoder, or a scratch BERT with a learnt vocabulary.
+
+    ``checkpoint`` is the one a resumed run continues from: a scratch vocabulary is read back from
+    it rather than learnt again (WordPiece training breaks frequency ties differently from run to
+    run, and the checkpoint's embedding matrix fits only the vocabulary it was trained with).
+    """
     m = config.model
     head = dict(max_length=m.max_length, stride=m.stride,
                 normalization=NormalizationConfig.from_dict(m.normalization).to_dict(),
@@ -125,7 +131,12 @@ def build_model(config: TrainConfig, sources: list[PreparedSource]) -> tuple[Ras
 
         norm = NormalizationConfig.from_dict(m.normalization)
         words = (row for s in sources for row in s.dataset["train"]["tokens"])
-        tokenizer = train_scratch_tokenizer(words, m.scratch, norm)
+        if checkpoint is not None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        else:
+            tokenizer = train_scratch_tokenizer(words, m.scratch, norm)
         encoder = BertConfig(vocab_size=len(tokenizer), hidden_size=m.scratch.hidden_size,
                              num_hidden_layers=m.scratch.num_hidden_layers,
                              num_attention_heads=m.scratch.num_attention_heads,
@@ -292,6 +303,23 @@ def tune_incident_thresholds(trainer: Any, dev: Any) -> dict[str, Any]:
             "dev_micro_f1_tuned": after}
 
 
+def _truncate_log(log: Path, checkpoint: Path) -> None:
+    """Drop the log lines past the checkpoint a run resumes from, so the log is one trajectory.
+
+    The checkpoint kept may be older than the last logged step (``save_total_limit`` keeps the
+    best one); the steps after it are trained again and logged again.
+    """
+    if not log.exists():
+        return
+    step = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))["global_step"]
+    lines = log.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if json.loads(line)["step"] <= step]
+    if len(kept) < len(lines):
+        logger.info("train_log.jsonl: %d lines past step %d dropped (trained again from the checkpoint)",
+                    len(lines) - len(kept), step)
+    log.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, command: str = "") -> Path:
     """Run the whole training job; returns the exported model folder (or ``final/``)."""
     import datasets
@@ -311,7 +339,17 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, command: str
     set_seed(config.seed)  # before the model is built: head initialisation is seeded too
 
     sources = prepare_sources(config, run_dir)
-    model, tokenizer = build_model(config, sources)
+    checkpoint = None
+    if resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        found = get_last_checkpoint(str(run_dir / "checkpoints")) if (run_dir / "checkpoints").is_dir() else None
+        if found is None:
+            raise FileNotFoundError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
+        checkpoint = Path(found)
+        logger.info("resuming from %s", checkpoint)
+        _truncate_log(run_dir / "train_log.jsonl", checkpoint)
+    model, tokenizer = build_model(config, sources, checkpoint)
     rates = incident_rates(sources)
     if rates is not None and not resume:
         model.init_incident_prior(rates)
@@ -341,7 +379,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, command: str
                       compute_metrics=compute_metrics if dev_ds is not None else None,
                       preprocess_logits_for_metrics=_preprocess_logits, callbacks=callbacks,
                       optimizers=(build_optimizer(model, args, config.model.head_learning_rate), None))
-    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     thresholds = tune_incident_thresholds(trainer, dev_ds) if dev_ds is not None else {}
 
     final = run_dir / "final"
