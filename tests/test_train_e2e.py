@@ -159,8 +159,9 @@ def test_incident_rates_and_head_learning_rate(root):
     n = sum(train["incidents_annotated"])
     armed = sum(row[0] for row in train["incident_labels"])
     assert rates[0] == pytest.approx((armed + 1) / (n + 2))
-    from rasd.modeling import RasdConfig, RasdModel
     from transformers import BertConfig
+
+    from rasd.modeling import RasdConfig, RasdModel
 
     model = RasdModel(RasdConfig(encoder=BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1,
                                                     num_attention_heads=1, intermediate_size=16)))
