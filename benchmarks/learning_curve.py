@@ -2,10 +2,12 @@
 
 Trains ``configs/e5-small-incidents.yaml`` (the offline e5-small encoder on the seed articles
 and the ASND annotations only, so that a point takes minutes) once per size, keeping only that
-many ASND training posts (a seeded choice, nested: the 100 include the 50). Every point is
-scored on the same held-out ASND test posts.
+many ASND training posts (a seeded choice, nested: the 100 include the 50). A size ``A+B`` keeps
+``A`` training posts of the first 530 (``data/annotated/asnd.jsonl``, 344 in its train split) and
+``B`` of the 400 training-only posts (``asnd_extra.jsonl``); a plain ``A`` uses none of the
+latter. Every point is scored on the same held-out ASND test posts.
 
-    python benchmarks/learning_curve.py --sizes 50,100,200,344 --out docs/learning_curve
+    python benchmarks/learning_curve.py --sizes 100,200,344,344+400 --out docs/learning_curve
 
 writes ``docs/learning_curve.json`` and ``docs/learning_curve.png``.
 """
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "configs" / "e5-small-incidents.yaml"))
-    ap.add_argument("--sizes", default="50,100,200,344")
+    ap.add_argument("--sizes", default="100,200,344,344+400")
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "learning-curve")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "learning_curve")
     ap.add_argument("--set", action="append", default=[], help="extra config overrides for every run")
@@ -33,8 +35,11 @@ def main() -> None:
     from training.trainer import train
 
     points = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        overrides = [f"data.sources.1.limit_train_documents={size}", "output.export=false", *args.set]
+    for spec in args.sizes.split(","):
+        first, _, extra = spec.partition("+")
+        size = int(first) + int(extra or 0)
+        overrides = [f"data.sources.1.limit_train_documents={int(first)}",
+                     f"data.sources.2.limit_train_documents={int(extra or 0)}", "output.export=false", *args.set]
         config = load_config(args.config, overrides)
         run_dir = args.runs / f"n{size}"
         started = time.time()
@@ -43,6 +48,7 @@ def main() -> None:
         inc = report["incidents"]
         points.append({
             "asnd_train_posts": size,
+            "of_which_training_only_posts": int(extra or 0),
             "sub_event_micro_f1": inc["sentence"]["sub_event"]["micro"]["f1"],
             "sub_event_macro_f1": inc["sentence"]["sub_event"]["macro"]["f1"],
             "event_type_micro_f1": inc["sentence"]["event_type"]["micro"]["f1"],

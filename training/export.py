@@ -68,6 +68,7 @@ SOURCE_NOTES = {
     "seeds": "Syrian local news about ISIS cells and local factions in Daraa (2022–2024), all types and incidents",
     "asnd": "Arab news outlets' social-media posts (ASND, 2019–2020; mostly Yemen, Syria, Iraq, Palestine, "
             "Libya), all types and incidents",
+    "asnd_extra": "400 more ASND posts of the same kind, training only, all types and incidents",
     "anercorp": "2000s Arabic newswire (ANERcorp), PER/ORG/LOC only",
     "cleananercorp": "2000s Arabic newswire with corrected labels (CLEANANERCorp), PER/ORG/LOC only",
     "aqmar": "Arabic Wikipedia articles on history, science, technology and sport (AQMAR), PER/ORG/LOC only",
@@ -77,7 +78,8 @@ SOURCE_NOTES = {
 
 def _seed_license(name: str) -> str:
     return {"seeds": "project annotations (Apache-2.0); article texts © their publishers",
-            "asnd": "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0"}.get(name, "see data/README.md")
+            "asnd": "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0",
+            "asnd_extra": "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0"}.get(name, "see data/README.md")
 
 
 def _hyperparameters(config: dict[str, Any], summary: dict[str, Any]) -> str:
