@@ -77,9 +77,9 @@ SOURCE_NOTES = {
 
 
 def _seed_license(name: str) -> str:
+    asnd = "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0"
     return {"seeds": "project annotations (Apache-2.0); article texts © their publishers",
-            "asnd": "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0",
-            "asnd_extra": "CC BY 4.0 (ASND, Chowdhury et al. 2020); annotations Apache-2.0"}.get(name, "see data/README.md")
+            "asnd": asnd, "asnd_extra": asnd}.get(name, "see data/README.md")
 
 
 def _hyperparameters(config: dict[str, Any], summary: dict[str, Any]) -> str:
