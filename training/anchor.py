@@ -37,6 +37,7 @@ from rasd.errors import InputError
 from rasd.iob import is_proclitic
 from rasd.schema import ENTITY_LABELS, SUB_EVENT_LABELS
 from rasd.text import tokenize
+from training.readers import iter_json_lines
 
 
 class AnchorError(InputError):
@@ -162,18 +163,11 @@ def anchor_document(doc: dict[str, Any], base_dir: Path | None = None) -> dict[s
 def anchor_file(path: Path, out: Path) -> int:
     """Anchor every document of ``path`` (JSONL) into ``out``; returns the document count."""
     docs = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AnchorError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-            try:
-                docs.append(anchor_document(raw, path.parent))
-            except AnchorError as exc:
-                raise AnchorError(f"{path}:{lineno}: {exc}") from None
+    for lineno, raw in iter_json_lines(path):
+        try:
+            docs.append(anchor_document(raw, path.parent))
+        except AnchorError as exc:
+            raise AnchorError(f"{path}:{lineno}: {exc}") from None
     with out.open("w", encoding="utf-8") as fh:
         for d in docs:
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")

@@ -25,6 +25,7 @@ from rasd.errors import InputError
 from rasd.inference import Engine
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SUB_EVENT_LABELS
 from training.metrics import entity_scores, incident_scores, mask_unannotated
+from training.readers import iter_json_lines
 
 
 def group_documents(rows: Any) -> list[list[int]]:
@@ -185,19 +186,12 @@ def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str
     gold_docs = validate_corpus(gold_docs, {k: m.entity_types for k, m in maps.items()}, problems)
     problems.raise_if_errors()
     by_key: dict[str, dict[str, Any]] = {}
-    with open(predictions, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{predictions}:{lineno}: invalid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise InputError(f"{predictions}:{lineno}: not a rasd prediction (needs 'text')")
-            obj["_where"] = f"{predictions}:{lineno}"
-            for key in {str(obj.get("id")), Path(str(obj.get("id"))).stem, "text:" + obj["text"]}:
-                by_key.setdefault(key, obj)
+    for lineno, obj in iter_json_lines(Path(predictions)):
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise InputError(f"{predictions}:{lineno}: not a rasd prediction (needs 'text')")
+        obj["_where"] = f"{predictions}:{lineno}"
+        for key in {str(obj.get("id")), Path(str(obj.get("id"))).stem, "text:" + obj["text"]}:
+            by_key.setdefault(key, obj)
     rows: dict[str, list[Any]] = {}
     pred_rows: dict[str, list[Any]] = {}
     missing = []

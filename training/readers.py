@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rasd.errors import InputError
 from rasd.schema import ENTITY_LABELS
 from rasd.text import Sentence
 from training.documents import Document, Problems, Span
@@ -89,6 +91,23 @@ def _parse_spec_span(raw: Any, text: str, where: str, problems: Problems) -> tup
                        f"{text[start:end]!r} (offsets computed on another text?)")
         return None
     return start, end, label
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed object)`` for each non-blank line of a JSON Lines file.
+
+    A line that is not JSON is fatal here (an :class:`InputError` naming file and line); for
+    tools that read one file whole (evaluation, anchoring), not for the corpus builder, which
+    collects every problem of a corpus before stopping.
+    """
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
 
 
 def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]:
