@@ -153,7 +153,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             json.dump([d.to_dict() for d in collected], out, ensure_ascii=False, indent=2)
             out.write("\n")
         elif args.format == "html":
-            from rasd.html import render_html
+            from rasd.html_view import render_html
 
             out.write(render_html(collected))
     finally:
@@ -198,14 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rasd.errors import InputError
+    from rasd.errors import run_command
 
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except InputError as exc:  # the user's input is at fault: say where, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # `rasd predict … | head`: the reader left, not an error of ours
-        sys.stderr.close()
-        return 0
+    return run_command(lambda: args.func(args))

@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,141 +21,11 @@ from rasd.errors import InputError
 from rasd.inference import Engine, EngineOutput
 from rasd.iob import tags_to_spans, word_spans_to_chars
 from rasd.loading import load_model_and_tokenizer
+from rasd.precision import prepare_model, resolve_device, resolve_dtype
 from rasd.results import Document, Entity, Event, Incident, IncidentScore, Sentence, Windowing
 from rasd.text import segment
 
-DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-          "float16": torch.float16, "fp16": torch.float16}
 _ROLES = {"DATE": "dates", "LOC": "locations", "ORG": "actors", "PER": "actors", "WEAPON": "weapons"}
-
-
-def cpu_supports_bf16() -> bool:
-    """True when this CPU has native bf16 matrix instructions (AVX-512 BF16 or AMX)."""
-    capability = torch.backends.cpu.get_cpu_capability()
-    if capability not in ("AVX512", "AMX"):
-        return False
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            flags = fh.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> str:
-    """The precision to run in: a name among float32, bfloat16, float16, int8.
-
-    ``None`` keeps float32 (exact); ``"auto"`` picks bf16 where the hardware has
-    it (GPUs with bf16, CPUs with AVX-512 BF16/AMX), fp16 on other GPUs, else fp32.
-    """
-    if dtype is None:
-        return "float32"
-    if isinstance(dtype, torch.dtype):
-        dtype = {v: k for k, v in DTYPES.items() if len(k) > 4}[dtype]
-    if dtype == "auto":
-        if device.type == "cuda":
-            return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-        return "bfloat16" if cpu_supports_bf16() else "float32"
-    if dtype == "int8":
-        if device.type != "cpu":
-            raise InputError("int8 (dynamic quantisation) runs on the CPU only")
-        return "int8"
-    if dtype not in DTYPES:
-        raise InputError(f"unknown dtype {dtype!r}: choose float32, bfloat16, float16, int8 or auto")
-    name = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(dtype, dtype)
-    if name == "float16" and device.type == "cpu":
-        raise InputError("float16 is for GPUs; on a CPU use bfloat16 or int8")
-    return name
-
-
-def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Dynamic int8 quantisation of the encoder's Linear layers (weights per output channel).
-
-    The feed-forward down-projections (more inputs than outputs: 3072 → 768 in a base model)
-    stay in fp32, through oneDNN: their inputs carry the activation outliers that per-tensor
-    8-bit activations cannot hold (measured on the e5-small model: entity F1 -10.4 points with
-    every layer quantised, -0.5 with these kept; docs/benchmarks.md). The output heads stay fp32.
-    """
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao, which is not a dependency;
-        # the API still works and is what dynamic int8 on a CPU needs (PLATFORM-NOTES).
-        warnings.simplefilter("ignore")
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        encoder = getattr(model, "encoder", model)
-        names = {name for name, m in encoder.named_modules()
-                 if type(m) is torch.nn.Linear and m.in_features <= m.out_features}
-        # In place: a copy would hold the fp32 model and its int8 twin in memory at once.
-        quantize_dynamic(encoder, {name: per_channel_dynamic_qconfig for name in names}, dtype=torch.qint8,
-                         inplace=True)
-    use_onednn_linear(model)
-    release_free_memory()
-    return model
-
-
-def release_free_memory() -> None:
-    """Give memory freed by a conversion back to the OS (glibc keeps it otherwise).
-
-    The fp32 weights a conversion replaces are mid-heap allocations that glibc would keep
-    mapped; ``malloc_trim`` returns them. A no-op where glibc is not the C library.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name and "libc" in name:
-        try:
-            ctypes.CDLL(name).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
-            pass
-
-
-class OneDNNLinear(torch.nn.Module):
-    """A Linear layer whose fp32 weight is prepacked for oneDNN (inference only).
-
-    Uses the same oneDNN kernel PyTorch's own compiler emits for CPU linear layers.
-    """
-
-    def __init__(self, linear: torch.nn.Linear) -> None:
-        super().__init__()
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        self.register_buffer("weight", torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach()),
-                             persistent=False)
-        self.register_buffer("bias", None if linear.bias is None else linear.bias.detach(), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
-
-
-def _onednn_works() -> bool:
-    """The prepacked oneDNN linear exists in this torch build and matches nn.Linear."""
-    try:
-        lin = torch.nn.Linear(8, 4)
-        x = torch.randn(2, 3, 8)
-        with torch.inference_mode():
-            return bool(torch.allclose(OneDNNLinear(lin)(x), lin(x), atol=1e-5))
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def use_onednn_linear(model: torch.nn.Module) -> int:
-    """Run every fp32 Linear layer through oneDNN instead of the default BLAS; returns how many.
-
-    Same fp32 arithmetic, different kernel: PyTorch's CPU wheels multiply fp32 matrices with
-    MKL, which takes a slow code path on AMD CPUs (measured 167 vs 346 GFLOPS for BERT-base's
-    intermediate layer on a 2-core Zen 4; docs/benchmarks.md). Outputs agree to ~1e-6. Weights
-    are repacked in place of the originals (no second copy), for inference only. Returns 0 and
-    changes nothing where this torch build lacks the kernel.
-    """
-    if not torch.backends.mkldnn.is_available() or not _onednn_works():
-        return 0
-    # (parent, name) pairs only, so each original layer is freed as soon as it is replaced.
-    places = [(parent, name) for parent in model.modules() for name, child in parent.named_children()
-              if type(child) is torch.nn.Linear and child.weight.dtype == torch.float32]
-    for parent, name in places:
-        setattr(parent, name, OneDNNLinear(getattr(parent, name)))
-    release_free_memory()
-    return len(places)
 
 
 class Extractor:
@@ -200,19 +69,13 @@ class Extractor:
         """
         if num_threads:
             torch.set_num_threads(num_threads)
-        dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available()
-                                                                            else "cpu")
-        precision = resolve_dtype(dtype, dev)
+        dev = resolve_device(device)
+        resolve_dtype(dtype, dev)  # a bad dtype fails before the weights are read
         model, tokenizer = load_model_and_tokenizer(path_or_hub_id, revision=revision,
                                                     trust_remote_code=trust_remote_code)
-        if precision == "int8":
-            model = quantize_int8(model)
-        else:
-            model = model.to(device=dev, dtype=DTYPES[precision])
-            if onednn and dev.type == "cpu" and precision == "float32":
-                use_onednn_linear(model)
+        model, precision = prepare_model(model, dev, dtype, onednn=onednn)
         batch_size = batch_size or (4 if dev.type == "cpu" else 32)
-        return cls(model.eval(), tokenizer, dev, precision, batch_size=batch_size, context=context)
+        return cls(model, tokenizer, dev, precision, batch_size=batch_size, context=context)
 
     def __call__(self, texts: str | Sequence[str], batch_size: int | None = None, ids: Sequence[str] | None = None,
                  progress: Callable[[int], None] | None = None) -> Document | list[Document]:

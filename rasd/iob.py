@@ -20,7 +20,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from rasd.text import Span
+from rasd.text import Offsets
 
 # Proclitic letters (و ف ب ك ل) allowed before a span inside a whitespace word:
 # an optional conjunction then an optional preposition («و», «ب», «وب», «فل»…).
@@ -59,7 +59,7 @@ def proclitic_length(word: str) -> int:
     return m.end() if m else 0
 
 
-def spans_to_tags(words: Sequence[Span], spans: Sequence[tuple[int, int, str]]) -> list[str]:
+def spans_to_tags(words: Sequence[Offsets], spans: Sequence[tuple[int, int, str]]) -> list[str]:
     """IOB2 tags for ``words`` given labelled character spans.
 
     Raises:
@@ -82,7 +82,7 @@ def spans_to_tags(words: Sequence[Span], spans: Sequence[tuple[int, int, str]]) 
     return tags
 
 
-def _first_word_ending_after(words: Sequence[Span], pos: int, starts: list[int]) -> int:
+def _first_word_ending_after(words: Sequence[Offsets], pos: int, starts: list[int]) -> int:
     i = bisect.bisect_right(starts, pos) - 1
     if i < 0:
         return 0
@@ -112,7 +112,7 @@ def tags_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
-def word_spans_to_chars(text: str, words: Sequence[Span],
+def word_spans_to_chars(text: str, words: Sequence[Offsets],
                         spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Character spans for word-index spans, leaving a leading proclitic outside.
 

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-Span = tuple[int, int]
+Offsets = tuple[int, int]
 
 # Character classes used by the tokeniser.
 _SPACE, _LETTER, _DIGIT, _PUNCT, _MARK = 0, 1, 2, 3, 4
@@ -60,15 +60,15 @@ def _char_class(ch: str) -> int:
 
 
 @dataclass(frozen=True)
-class Sentence:
+class Segment:
     """A sentence of a text: its offsets and the offsets of its words."""
 
     start: int
     end: int
-    words: tuple[Span, ...]
+    words: tuple[Offsets, ...]
 
 
-def _url_spans(text: str, start: int, end: int) -> list[Span]:
+def _url_spans(text: str, start: int, end: int) -> list[Offsets]:
     spans = []
     for m in _URL_RE.finditer(text, start, end):
         a, b = m.span()
@@ -79,7 +79,7 @@ def _url_spans(text: str, start: int, end: int) -> list[Span]:
     return spans
 
 
-def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Offsets]:
     """Split ``text[start:end]`` into word spans with offsets into ``text``.
 
     White space (including NBSP, zero-width and bidi controls) separates words and
@@ -97,7 +97,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     urls = _url_spans(text, start, end) if ("/" in text[start:end] or "@" in text[start:end]) else []
     url_iter = iter(urls)
     next_url = next(url_iter, None)
-    words: list[Span] = []
+    words: list[Offsets] = []
     i = start
     while i < end:
         if next_url is not None and i == next_url[0]:
@@ -177,7 +177,7 @@ def _sentence_ends(text: str, start: int, end: int) -> list[int]:
     return ends
 
 
-def _trim(text: str, start: int, end: int) -> Span:
+def _trim(text: str, start: int, end: int) -> Offsets:
     while start < end and _char_class(text[start]) == _SPACE:
         start += 1
     while end > start and _char_class(text[end - 1]) == _SPACE:
@@ -185,7 +185,7 @@ def _trim(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def split_sentences(text: str) -> list[Span]:
+def split_sentences(text: str) -> list[Offsets]:
     """Sentence spans of ``text``: cut at sentence punctuation and at every line break.
 
     Spans are trimmed of white space and never empty; together they cover every
@@ -197,7 +197,7 @@ def split_sentences(text: str) -> list[Span]:
         >>> [t[a:b] for a, b in split_sentences(t)]
         ['العنوان بلا نقطة', 'قال د. أحمد إن الهجوم وقع في 2022.10.25.', 'وانتهى؟']
     """
-    spans: list[Span] = []
+    spans: list[Offsets] = []
     line_start = 0
     n = len(text)
     while line_start <= n:
@@ -214,11 +214,11 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
-def segment(text: str) -> list[Sentence]:
+def segment(text: str) -> list[Segment]:
     """Sentences of ``text``, each with its word spans (offsets into ``text``).
 
     Example:
         >>> [len(s.words) for s in segment("هجوم في درعا. اعتقال شخصين")]
         [4, 2]
     """
-    return [Sentence(a, b, tuple(tokenize(text, a, b))) for a, b in split_sentences(text)]
+    return [Segment(a, b, tuple(tokenize(text, a, b))) for a, b in split_sentences(text)]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from training.documents import Problems, Span
+from training.documents import LabelledSpan, Problems
 from training.label_maps import load_label_map
 from training.readers import read_conll, read_jsonl, read_labelstudio, split_from_name
 
@@ -21,8 +21,8 @@ def test_jsonl_reader_maps_layers_and_keeps_meta(tmp_path):
     p = Problems()
     [d] = read_jsonl(write(tmp_path / "a.jsonl", json.dumps(doc, ensure_ascii=False) + "\n"),
                      load_label_map("spec"), p)
-    assert d.entities == [Span(5, 16, "ORG")]
-    assert d.events == [Span(0, 4, "shelling_artillery_missile_attack")]
+    assert d.entities == [LabelledSpan(5, 16, "ORG")]
+    assert d.events == [LabelledSpan(0, 4, "shelling_artillery_missile_attack")]
     assert d.source == "seeds" and d.meta["url"] == "x" and not p.errors
 
 
@@ -87,8 +87,8 @@ def test_labelstudio_export(tmp_path):
     [d] = read_labelstudio(write(tmp_path / "export.json", json.dumps(tasks, ensure_ascii=False)),
                            load_label_map("spec"), p)
     assert d.id == "ls-7"
-    assert d.entities == [Span(7, 11, "PER"), Span(15, 19, "LOC")]
-    assert d.events == [Span(0, 6, "arrests")]
+    assert d.entities == [LabelledSpan(7, 11, "PER"), LabelledSpan(15, 19, "LOC")]
+    assert d.events == [LabelledSpan(0, 6, "arrests")]
     assert p.warned["labelstudio_extra_annotations_unused"] == 1
 
 

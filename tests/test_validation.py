@@ -5,24 +5,24 @@ import json
 import pytest
 
 from training.cli import main as training_main
-from training.documents import Document, Problems, Span
+from training.documents import AnnotatedDocument, LabelledSpan, Problems
 from training.validation import assign_sentences, validate_corpus, validate_document
 
 TEXT = "قصفت قوات النظام مدينة جاسم بالدبابات"
 
 
 def doc(entities=(), events=(), text=TEXT, doc_id="d1"):
-    return Document(doc_id, text, list(entities), list(events), "spec", f"f.jsonl:1 (document {doc_id})")
+    return AnnotatedDocument(doc_id, text, list(entities), list(events), "spec", f"f.jsonl:1 (document {doc_id})")
 
 
 ALL = ("PER", "ORG", "LOC", "DATE", "WEAPON")
 
 
 @pytest.mark.parametrize("entities,message", [
-    ([Span(5, 16, "ORG"), Span(10, 20, "LOC")], "entity spans overlap: (5, 16, ORG)"),
-    ([Span(30, 80, "LOC")], "entity span (30, 80, LOC) is out of range for a text of length 37"),
-    ([Span(-1, 3, "LOC")], "entity span (-1, 3, LOC) is out of range"),
-    ([Span(4, 5, "LOC")], "entity span (4, 5, LOC) covers only white space"),
+    ([LabelledSpan(5, 16, "ORG"), LabelledSpan(10, 20, "LOC")], "entity spans overlap: (5, 16, ORG)"),
+    ([LabelledSpan(30, 80, "LOC")], "entity span (30, 80, LOC) is out of range for a text of length 37"),
+    ([LabelledSpan(-1, 3, "LOC")], "entity span (-1, 3, LOC) is out of range"),
+    ([LabelledSpan(4, 5, "LOC")], "entity span (4, 5, LOC) covers only white space"),
 ])
 def test_fatal_span_problems(entities, message):
     p = Problems()
@@ -32,7 +32,7 @@ def test_fatal_span_problems(entities, message):
 
 def test_type_not_annotated_by_source_is_fatal():
     p = Problems()
-    assert validate_document(doc([Span(29, 37, "WEAPON")]), ("PER", "ORG", "LOC"), p) is None
+    assert validate_document(doc([LabelledSpan(29, 37, "WEAPON")]), ("PER", "ORG", "LOC"), p) is None
     assert "label 'WEAPON' is not annotated by source 'spec'" in p.errors[0]
 
 
@@ -47,9 +47,9 @@ def test_empty_text_and_duplicate_ids():
 def test_fixes_are_counted_not_silent():
     p = Problems()
     cut = TEXT.index("جاسم") + 2  # a span that stops inside «جاسم»
-    d = validate_document(doc([Span(4, 16, "ORG"), Span(TEXT.index("جاسم"), cut, "LOC"),
-                               Span(TEXT.index("الدبابات"), len(TEXT), "WEAPON")],
-                              [Span(0, 4, "shelling_artillery_missile_attack")] * 2), ALL, p)
+    d = validate_document(doc([LabelledSpan(4, 16, "ORG"), LabelledSpan(TEXT.index("جاسم"), cut, "LOC"),
+                               LabelledSpan(TEXT.index("الدبابات"), len(TEXT), "WEAPON")],
+                              [LabelledSpan(0, 4, "shelling_artillery_missile_attack")] * 2), ALL, p)
     surfaces = [TEXT[s.start:s.end] for s in d.entities]
     assert surfaces == ["قوات النظام", "جاسم", "الدبابات"]  # trimmed, widened, proclitic start kept
     assert p.fixed == {"trimmed_whitespace": 1, "widened_to_word": 1, "duplicate_span_removed": 1}
@@ -64,7 +64,7 @@ def test_non_arabic_text_is_warned_not_dropped():
 def test_sentences_are_merged_when_an_entity_straddles_them():
     text = "قال المسؤول أبو. محمد الحوراني"
     p = Problems()
-    d = doc([Span(text.index("أبو"), len(text), "PER")], text=text)
+    d = doc([LabelledSpan(text.index("أبو"), len(text), "PER")], text=text)
     assert len(assign_sentences(d, p)) == 1 and p.fixed["sentences_merged_for_span"] == 1
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from rasd.errors import InputError
 from rasd.iob import SpanConflictError, spans_to_tags
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of
-from training.documents import DataError, Document, Problems
+from training.documents import AnnotatedDocument, DataError, Problems
 from training.label_maps import LabelMap, detect_label_map, load_label_map
 from training.readers import READERS, detect_format
 from training.validation import assign_sentences, validate_corpus
@@ -111,9 +111,10 @@ def _expand(spec: InputSpec, problems: Problems) -> list[Path]:
     return files
 
 
-def load_documents(inputs: Sequence[InputSpec], problems: Problems) -> tuple[list[Document], dict[str, LabelMap]]:
+def load_documents(inputs: Sequence[InputSpec],
+                   problems: Problems) -> tuple[list[AnnotatedDocument], dict[str, LabelMap]]:
     """Read every input; returns documents and, per source name, its label map."""
-    docs: list[Document] = []
+    docs: list[AnnotatedDocument] = []
     maps: dict[str, LabelMap] = {}
     for spec in inputs:
         for path in _expand(spec, problems):
@@ -145,13 +146,13 @@ def _count(n: int, ratio: float) -> int:
     return max(1, round(n * ratio)) if n >= 3 else 0
 
 
-def assign_splits(docs: Sequence[Document], options: BuildOptions, problems: Problems) -> dict[str, str]:
-    """Document id → split. A corpus's own split is kept; the rest is divided by document.
+def assign_splits(docs: Sequence[AnnotatedDocument], options: BuildOptions, problems: Problems) -> dict[str, str]:
+    """AnnotatedDocument id → split. A corpus's own split is kept; the rest is divided by document.
 
     A source that has its own train/test files but no validation file lends
     ``dev_ratio`` of its train documents to validation (its test stays untouched).
     """
-    by_source: dict[str, list[Document]] = {}
+    by_source: dict[str, list[AnnotatedDocument]] = {}
     for d in docs:
         by_source.setdefault(d.source, []).append(d)
     split_of: dict[str, str] = {}
@@ -175,7 +176,7 @@ def assign_splits(docs: Sequence[Document], options: BuildOptions, problems: Pro
     return split_of
 
 
-def document_examples(doc: Document, lmap: LabelMap, problems: Problems) -> list[dict[str, Any]]:
+def document_examples(doc: AnnotatedDocument, lmap: LabelMap, problems: Problems) -> list[dict[str, Any]]:
     """The sentence examples of one validated document."""
     mask = [t in lmap.entity_types for t in ENTITY_LABELS]
     tag_id = {t: i for i, t in enumerate(IOB2_TAGS)}
@@ -208,7 +209,7 @@ def document_examples(doc: Document, lmap: LabelMap, problems: Problems) -> list
     return examples
 
 
-def _split_summary(docs: Sequence[Document], examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _split_summary(docs: Sequence[AnnotatedDocument], examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ents = Counter(s.label for d in docs for s in d.entities)
     evs = Counter(s.label for d in docs for s in d.events)
     by_source: dict[str, Counter[str]] = {}
@@ -242,7 +243,7 @@ def build(inputs: Sequence[InputSpec], options: BuildOptions = BuildOptions()) -
     problems.raise_if_errors()
     split_of = assign_splits(docs, options, problems)
     per_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    docs_per_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
+    docs_per_split: dict[str, list[AnnotatedDocument]] = {s: [] for s in SPLITS}
     for doc in sorted(docs, key=lambda d: (d.source, d.id)):
         split = split_of[doc.id]
         docs_per_split[split].append(doc)

@@ -1,6 +1,6 @@
 """The builder's document model and its log of problems found in the input.
 
-Every reader turns its input into :class:`Document` objects with schema labels
+Every reader turns its input into :class:`AnnotatedDocument` objects with schema labels
 and character offsets; :class:`Problems` collects what was fatal, what was fixed
 and what is worth a warning, so that nothing is dropped or changed silently.
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from rasd.errors import InputError
-from rasd.text import Sentence
+from rasd.text import Segment
 
 
-class Span(NamedTuple):
+class LabelledSpan(NamedTuple):
     """A labelled character span ``[start, end)`` of a document's text."""
 
     start: int
@@ -30,7 +30,7 @@ class Span(NamedTuple):
 
 
 @dataclass
-class Document:
+class AnnotatedDocument:
     """One annotated document, in schema labels, with where it came from.
 
     ``segmentation`` is set by readers of pre-tokenised corpora (CoNLL), whose
@@ -40,13 +40,13 @@ class Document:
 
     id: str
     text: str
-    entities: list[Span]
-    events: list[Span]
+    entities: list[LabelledSpan]
+    events: list[LabelledSpan]
     source: str
     origin: str
     split: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-    segmentation: list[Sentence] | None = None
+    segmentation: list[Segment] | None = None
 
 
 class DataError(InputError):

@@ -26,6 +26,7 @@ from rasd.inference import Engine
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SUB_EVENT_LABELS
 from training.metrics import entity_scores, incident_scores, mask_unannotated
 from training.readers import iter_json_lines
+from training.thresholds import THRESHOLD_GRID
 
 
 def group_documents(rows: Any) -> list[list[int]]:
@@ -113,7 +114,7 @@ def confusion(gold: np.ndarray, prob: np.ndarray, thresholds: Sequence[float]) -
 def _pr_curve(gold: np.ndarray, prob: np.ndarray) -> dict[str, list[float]]:
     """Micro-averaged sentence-level precision/recall over one global threshold."""
     points: dict[str, list[float]] = {"threshold": [], "precision": [], "recall": []}
-    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+    for t in THRESHOLD_GRID:
         pred = prob >= t
         tp = int((pred & (gold == 1)).sum())
         fp = int((pred & (gold == 0)).sum())
@@ -151,14 +152,11 @@ def evaluate_model(model_dir: str | Path, data: str | Path, split: str | None = 
     """
     import torch
 
-    from rasd.extractor import DTYPES, quantize_int8, resolve_dtype, use_onednn_linear
     from rasd.loading import load_model_and_tokenizer
+    from rasd.precision import prepare_model
 
     model, tokenizer = load_model_and_tokenizer(model_dir)
-    precision = resolve_dtype(dtype, torch.device("cpu"))
-    model = quantize_int8(model) if precision == "int8" else model.to(DTYPES[precision])
-    if precision == "float32":
-        use_onednn_linear(model)
+    model, precision = prepare_model(model, torch.device("cpu"), dtype)
     rows = load_rows(data, split)
     engine = Engine(model, tokenizer, batch_size=batch_size)
     tags, probs, groups = predict_rows(engine, rows)
@@ -178,7 +176,7 @@ def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str
     """
     from training.builder import InputSpec as Spec
     from training.builder import document_examples, load_documents
-    from training.documents import Document, Problems, Span
+    from training.documents import AnnotatedDocument, LabelledSpan, Problems
     from training.validation import validate_corpus
 
     problems = Problems()
@@ -202,9 +200,10 @@ def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str
             continue
         if pred["text"] != doc.text:
             raise InputError(f"{pred['_where']}: prediction for document {doc.id} has a different text")
-        as_doc = Document(doc.id, doc.text, [Span(e["start"], e["end"], e["label"]) for e in pred.get("entities", [])],
-                          [Span(e["start"], e["end"], e["label"]) for e in pred.get("events", [])], doc.source,
-                          pred["_where"])
+        as_doc = AnnotatedDocument(
+            doc.id, doc.text, [LabelledSpan(e["start"], e["end"], e["label"]) for e in pred.get("entities", [])],
+            [LabelledSpan(e["start"], e["end"], e["label"]) for e in pred.get("events", [])], doc.source,
+            pred["_where"])
         for target, d in ((rows, doc), (pred_rows, as_doc)):
             for ex in document_examples(d, maps[doc.source], problems):
                 for k, v in ex.items():

@@ -1,4 +1,4 @@
-"""Entity (seqeval, strict IOB2) and incident (multi-label) scores, and threshold tuning.
+"""Entity (seqeval, strict IOB2) and incident (multi-label) scores.
 
 Example:
     >>> s = entity_scores([["B-LOC", "O", "B-PER", "I-PER"]], [["B-LOC", "O", "B-PER", "O"]])
@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 
 from rasd.schema import EVENT_LABELS, SUB_EVENT_LABELS, event_type_of
-
-THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 
 def entity_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, Any]:
@@ -81,30 +79,3 @@ def incident_scores(gold: np.ndarray, prob: np.ndarray, thresholds: Sequence[flo
     return {"sub_event": _multilabel(gold, pred, SUB_EVENT_LABELS),
             "event_type": _multilabel(to_event_types(gold), to_event_types(pred), EVENT_LABELS),
             "examples": int(gold.shape[0])}
-
-
-def tune_thresholds(gold: np.ndarray, prob: np.ndarray, min_positives: int = 3,
-                    default: float = 0.5) -> tuple[list[float], list[bool]]:
-    """Per-class threshold maximising F1 on dev; ``default`` where dev has too few positives.
-
-    Ties go to the threshold nearest ``default``, so a flat F1 curve does not
-    drift to an extreme. Returns the thresholds and, per class, whether it was tuned.
-    """
-    thresholds, tuned = [], []
-    for k in range(gold.shape[1]):
-        g = gold[:, k] == 1
-        if g.sum() < min_positives:
-            thresholds.append(default)
-            tuned.append(False)
-            continue
-        best = (-1.0, 0.0, default)
-        for t in THRESHOLD_GRID:
-            p = prob[:, k] >= t
-            tp, fp, fn = int((g & p).sum()), int((~g & p).sum()), int((g & ~p).sum())
-            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-            key = (f1, -abs(float(t) - default), float(t))
-            if key > best:
-                best = key
-        thresholds.append(best[2])
-        tuned.append(True)
-    return thresholds, tuned

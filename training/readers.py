@@ -12,7 +12,7 @@ Example:
     >>> p = Problems()
     >>> [d] = read_conll(f, load_label_map("anercorp"), p)
     >>> d.text, d.entities, d.split
-    ('قصف درعا', [Span(start=4, end=8, label='LOC')], 'train')
+    ('قصف درعا', [LabelledSpan(start=4, end=8, label='LOC')], 'train')
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from rasd.errors import InputError
 from rasd.schema import ENTITY_LABELS
-from rasd.text import Sentence
-from training.documents import Document, Problems, Span
+from rasd.text import Segment
+from training.documents import AnnotatedDocument, LabelledSpan, Problems
 from training.label_maps import LabelMap, UnknownLabelError, load_label_map
 
 _SPLIT_WORDS = {"train": "train", "trn": "train", "training": "train",
@@ -43,7 +43,7 @@ def split_from_name(path: Path) -> str | None:
 
 
 def _map_span(start: int, end: int, label: str, lmap: LabelMap, where: str, problems: Problems,
-              layer: str | None = None) -> Span | None:
+              layer: str | None = None) -> LabelledSpan | None:
     """The span in schema labels; None (with the reason logged) when unknown or ignored."""
     try:
         mapped = lmap.map_label(label)
@@ -61,10 +61,10 @@ def _map_span(start: int, end: int, label: str, lmap: LabelMap, where: str, prob
     if layer == "events" and mapped in ENTITY_LABELS:
         problems.error(f"{where}: entity label {label!r} under 'events' (span {start}-{end})")
         return None
-    return Span(start, end, mapped)
+    return LabelledSpan(start, end, mapped)
 
 
-def _append(spans: tuple[list[Span], list[Span]], span: Span | None) -> None:
+def _append(spans: tuple[list[LabelledSpan], list[LabelledSpan]], span: LabelledSpan | None) -> None:
     if span is not None:
         (spans[0] if span.label in ENTITY_LABELS else spans[1]).append(span)
 
@@ -110,7 +110,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
                 raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
 
 
-def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]:
+def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
     """Read SPEC §1 JSON Lines (one annotated document a line)."""
     docs = []
     with path.open(encoding="utf-8") as fh:
@@ -137,7 +137,7 @@ def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
                 problems.error(f"{where}: 'id' must be a non-empty string and 'text' a string")
                 continue
             where = f"{where} (document {doc_id})"
-            spans: tuple[list[Span], list[Span]] = ([], [])
+            spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
             for layer in ("entities", "events"):
                 items = raw.get(layer, [])
                 if not isinstance(items, list):
@@ -151,7 +151,7 @@ def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
             if not isinstance(meta, dict):
                 problems.error(f"{where}: 'meta' must be an object")
                 meta = {}
-            docs.append(Document(doc_id, text, spans[0], spans[1],
+            docs.append(AnnotatedDocument(doc_id, text, spans[0], spans[1],
                                  source=str(meta.get("source", lmap.name)), origin=where, meta=meta))
     return docs
 
@@ -159,7 +159,7 @@ def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
 # ---------------------------------------------------------------- Label Studio
 
 
-def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]:
+def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
     """Read a Label Studio JSON export: ``labels`` results become entities or incidents."""
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
@@ -186,7 +186,7 @@ def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[Doc
         if len(annotations) > 1:
             # Several annotators on one task: the first completed annotation is used.
             problems.warn("labelstudio_extra_annotations_unused", where, len(annotations) - 1)
-        spans: tuple[list[Span], list[Span]] = ([], [])
+        spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
         for result in annotations[0].get("result", []):
             if result.get("type") != "labels":
                 continue
@@ -202,7 +202,7 @@ def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[Doc
                                f"text there is {text[start:end]!r}")
                 continue
             _append(spans, _map_span(start, end, labels[0], lmap, where, problems))
-        docs.append(Document(doc_id, text, spans[0], spans[1], source=lmap.name, origin=where,
+        docs.append(AnnotatedDocument(doc_id, text, spans[0], spans[1], source=lmap.name, origin=where,
                              meta={k: v for k, v in data.items() if k not in ("text", "id")}))
     return docs
 
@@ -264,7 +264,7 @@ def _conll_blocks(path: Path, lmap: LabelMap, problems: Problems):
         yield False, sentence
 
 
-def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]:
+def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
     """Read a CoNLL/BIO file (``token TAG [TAG…]``, blank line between sentences).
 
     The corpus's own sentences and tokens are kept. With several tag columns
@@ -285,16 +285,16 @@ def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
     docs = []
     for k, group in enumerate(groups):
         doc_id = path.stem if len(groups) == 1 else f"{path.stem}-{k:05d}"
-        segmentation: list[Sentence] = []
-        entities: list[Span] = []
-        events: list[Span] = []
+        segmentation: list[Segment] = []
+        entities: list[LabelledSpan] = []
+        events: list[LabelledSpan] = []
         pos = 0
         for sentence in group:
             offsets = []
             for token, _, _ in sentence:
                 offsets.append((pos, pos + len(token)))
                 pos += len(token) + 1
-            segmentation.append(Sentence(offsets[0][0], offsets[-1][1], tuple(offsets)))
+            segmentation.append(Segment(offsets[0][0], offsets[-1][1], tuple(offsets)))
             where = [w for _, _, w in sentence]
             ncols = max(len(t) for _, t, _ in sentence)
             candidates = []
@@ -306,7 +306,7 @@ def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
                         candidates.append((col, span, where[a]))
             # Outermost (longest, then shallowest column) first; a span overlapping one
             # already kept is a nested entity this flat schema cannot hold.
-            kept: list[Span] = []
+            kept: list[LabelledSpan] = []
             for _, span, w in sorted(candidates, key=lambda c: (c[1].start - c[1].end, c[0], c[1].start)):
                 if any(s.start < span.end and span.start < s.end for s in kept):
                     problems.fix("nested_span_dropped", f"{w}: {span.label} span inside another entity")
@@ -316,7 +316,7 @@ def read_conll(path: Path, lmap: LabelMap, problems: Problems) -> list[Document]
                 (entities if span.label in ENTITY_LABELS else events).append(span)
         # Tokens joined by a space, sentences by a newline: one character each, as counted above.
         text = "\n".join(" ".join(tok for tok, _, _ in sentence) for sentence in group)
-        docs.append(Document(doc_id, text, entities, events, source=lmap.name,
+        docs.append(AnnotatedDocument(doc_id, text, entities, events, source=lmap.name,
                              origin=f"{path} (document {doc_id})", split=split,
                              segmentation=segmentation))
     return docs

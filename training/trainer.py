@@ -37,7 +37,8 @@ from rasd.normalize import NormalizationConfig, normalize_word
 from rasd.schema import ENTITY_LABELS, IOB2_TAGS
 from training.config import ScratchEncoder, TrainConfig
 from training.features import WindowCollator, encode_split
-from training.metrics import THRESHOLD_GRID, entity_scores, incident_scores, mask_unannotated, tune_thresholds
+from training.metrics import entity_scores, incident_scores, mask_unannotated
+from training.thresholds import THRESHOLD_GRID, tune_thresholds
 
 logger = logging.getLogger("training")
 
@@ -295,11 +296,12 @@ def tune_incident_thresholds(trainer: Any, dev: Any) -> dict[str, Any]:
     model = trainer.model
     if not len(gold):
         return {"tuned": [False] * len(model.config.incident_labels), "dev_sentences": 0}
-    thresholds, tuned = tune_thresholds(gold, prob)
+    choice = tune_thresholds(gold, prob)
+    thresholds, tuned = choice.thresholds, choice.tuned
     model.config.incident_thresholds = [float(t) for t in thresholds]
     before = incident_scores(gold, prob, [0.5] * len(thresholds))["sub_event"]["micro"]["f1"]
     after = incident_scores(gold, prob, thresholds)["sub_event"]["micro"]["f1"]
-    return {"tuned": tuned, "dev_sentences": int(len(gold)), "dev_micro_f1_at_0.5": before,
+    return {"tuned": tuned, **choice.to_dict(), "dev_sentences": int(len(gold)), "dev_micro_f1_at_0.5": before,
             "dev_micro_f1_tuned": after}
 
 

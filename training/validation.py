@@ -8,11 +8,11 @@ span (trimmed), a span that cuts a word other than after a proclitic
 Arabic letters, duplicate texts under different ids.
 
 Example:
-    >>> from training.documents import Document, Problems, Span
+    >>> from training.documents import AnnotatedDocument, Problems, LabelledSpan
     >>> p = Problems()
-    >>> d = Document("d1", "قصف درعا", [Span(3, 8, "LOC")], [], "spec", "x.jsonl:1")
+    >>> d = AnnotatedDocument("d1", "قصف درعا", [LabelledSpan(3, 8, "LOC")], [], "spec", "x.jsonl:1")
     >>> validate_document(d, ("LOC",), p).entities, dict(p.fixed)
-    ([Span(start=4, end=8, label='LOC')], {'trimmed_whitespace': 1})
+    ([LabelledSpan(start=4, end=8, label='LOC')], {'trimmed_whitespace': 1})
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ from collections.abc import Iterable, Sequence
 
 from rasd.iob import is_proclitic
 from rasd.schema import SUB_EVENT_LABELS
-from rasd.text import Sentence, segment
-from training.documents import Document, Problems, Span
+from rasd.text import Segment, segment
+from training.documents import AnnotatedDocument, LabelledSpan, Problems
 
 _ARABIC_LETTER_RE = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 
 
-def _words_of(doc: Document) -> list[tuple[int, int]]:
+def _words_of(doc: AnnotatedDocument) -> list[tuple[int, int]]:
     return [w for s in doc.segmentation for w in s.words] if doc.segmentation else \
         [w for s in segment(doc.text) for w in s.words]
 
 
-def _to_word_boundaries(span: Span, words: Sequence[tuple[int, int]], starts: list[int],
-                        text: str) -> Span:
+def _to_word_boundaries(span: LabelledSpan, words: Sequence[tuple[int, int]], starts: list[int],
+                        text: str) -> LabelledSpan:
     """Widen ``span`` to whole words; a start just after a proclitic run stays where it is."""
     start, end = span.start, span.end
     i = bisect.bisect_right(starts, start) - 1
@@ -44,14 +44,14 @@ def _to_word_boundaries(span: Span, words: Sequence[tuple[int, int]], starts: li
     j = bisect.bisect_right(starts, end - 1) - 1
     if j >= 0 and words[j][0] < end < words[j][1]:
         end = words[j][1]
-    return Span(start, end, span.label)
+    return LabelledSpan(start, end, span.label)
 
 
-def _check_layer(doc: Document, spans: list[Span], layer: str, allowed: Iterable[str],
-                 words: Sequence[tuple[int, int]], starts: list[int], problems: Problems) -> list[Span] | None:
+def _check_layer(doc: AnnotatedDocument, spans: list[LabelledSpan], layer: str, allowed: Iterable[str],
+                 words: Sequence[tuple[int, int]], starts: list[int], problems: Problems) -> list[LabelledSpan] | None:
     text, n, ok = doc.text, len(doc.text), True
     allowed = set(allowed)
-    out: list[Span] = []
+    out: list[LabelledSpan] = []
     for span in spans:
         kind = "entity" if layer == "entities" else "event"
         where = f"{doc.origin}: {kind} span ({span.start}, {span.end}, {span.label})"
@@ -72,7 +72,7 @@ def _check_layer(doc: Document, spans: list[Span], layer: str, allowed: Iterable
             continue
         if stripped != surface:
             lead = len(surface) - len(surface.lstrip())
-            fixed = Span(span.start + lead, span.start + lead + len(stripped), span.label)
+            fixed = LabelledSpan(span.start + lead, span.start + lead + len(stripped), span.label)
             problems.fix("trimmed_whitespace", f"{where} trimmed to ({fixed.start}, {fixed.end})")
             span = fixed
         widened = _to_word_boundaries(span, words, starts, text)
@@ -90,7 +90,8 @@ def _check_layer(doc: Document, spans: list[Span], layer: str, allowed: Iterable
     return unique
 
 
-def validate_document(doc: Document, entity_types: Sequence[str], problems: Problems) -> Document | None:
+def validate_document(doc: AnnotatedDocument, entity_types: Sequence[str],
+                      problems: Problems) -> AnnotatedDocument | None:
     """Check and fix one document; None when it has a fatal problem (logged in ``problems``)."""
     if not doc.text.strip():
         problems.error(f"{doc.origin}: empty text")
@@ -113,8 +114,8 @@ def validate_document(doc: Document, entity_types: Sequence[str], problems: Prob
     return doc
 
 
-def validate_corpus(docs: Iterable[Document], entity_types_of: dict[str, Sequence[str]],
-                    problems: Problems) -> list[Document]:
+def validate_corpus(docs: Iterable[AnnotatedDocument], entity_types_of: dict[str, Sequence[str]],
+                    problems: Problems) -> list[AnnotatedDocument]:
     """Validate every document; also reject duplicate ids and warn on duplicate texts."""
     seen_ids: dict[str, str] = {}
     seen_texts: dict[str, str] = {}
@@ -133,20 +134,20 @@ def validate_corpus(docs: Iterable[Document], entity_types_of: dict[str, Sequenc
     return valid
 
 
-def assign_sentences(doc: Document, problems: Problems) -> list[Sentence]:
+def assign_sentences(doc: AnnotatedDocument, problems: Problems) -> list[Segment]:
     """The document's sentences, merging neighbours that an entity span straddles.
 
     A name cut by the sentence splitter («د. محمد» is protected, but not every
     abbreviation is) would otherwise be split across two examples.
     """
     sentences = list(doc.segmentation) if doc.segmentation else segment(doc.text)
-    merged: list[Sentence] = []
+    merged: list[Segment] = []
     for sent in sentences:
         if merged and any(s.start < merged[-1].end and s.end > sent.start for s in doc.entities):
             prev = merged.pop()
             problems.fix("sentences_merged_for_span", f"{doc.origin}: sentences at {prev.start} and "
                                                       f"{sent.start} joined: an entity crosses them")
-            sent = Sentence(prev.start, sent.end, prev.words + sent.words)
+            sent = Segment(prev.start, sent.end, prev.words + sent.words)
         merged.append(sent)
     return merged
 
