@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from rasd.schema import SCHEMA_VERSION
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
     from rasd.extractor import Extractor
     from rasd.results import Document, Entity, Event, Incident, IncidentScore, Sentence, Windowing
 
-__version__ = "0.1.0"
+try:  # one source of truth: the version in pyproject.toml, as installed
+    __version__ = _metadata.version("rasd")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 __all__ = ["SCHEMA_VERSION", "Document", "Entity", "Event", "Extractor", "Incident", "IncidentScore",
            "Sentence", "Windowing", "__version__"]
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from rasd import __version__, schema
+from rasd.errors import InputError
 
 CHUNK = 64  # documents per engine run: batches across documents, bounded memory for huge inputs
 
@@ -79,27 +81,81 @@ def _inputs(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
             yield str(path), path
 
 
-def _read(doc_id: str, path: Path | None) -> list[tuple[str, str]]:
-    """The (id, text) documents of one input: a text file, a JSONL of {id, text}, or stdin."""
-    if path is None:
-        return [(doc_id, sys.stdin.buffer.read().decode("utf-8"))]
-    data = path.read_bytes().decode("utf-8")  # UnicodeDecodeError names the byte; the caller adds the path
-    if path.suffix != ".jsonl":
-        return [(doc_id, data)]
-    docs = []
-    for n, line in enumerate(data.splitlines(), 1):
-        if line.strip():
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise ValueError(f"line {n}: expected an object with a 'text' string")
-            docs.append((str(obj.get("id", f"{doc_id}:{n}")), obj["text"]))
-    return docs
+@dataclass
+class _Failures:
+    """What could not be read, counted per kind, each reported on standard error as it happens."""
+
+    files: int = 0
+    lines: int = 0
+
+    def report(self, where: str, exc: BaseException, line: bool = False) -> None:
+        if line:
+            self.lines += 1
+        else:
+            self.files += 1
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"error: {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.lines)
 
 
-def _write(fmt: str, docs: list[Any], out: TextIO) -> None:
+def _jsonl_documents(doc_id: str, path: Path, failures: _Failures) -> Iterator[tuple[str, str]]:
+    """The documents of a JSON Lines file, one line at a time: memory is bounded by a line.
+
+    A bad line is reported with its own number and skipped (counted); the rest still come.
+    """
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            where = f"{doc_id}:{n}"
+            try:
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                    raise ValueError("expected an object with a 'text' string")
+            except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+                failures.report(where, exc, line=True)
+                continue
+            yield str(obj.get("id", where)), obj["text"]
+
+
+def _documents(inputs: Sequence[tuple[str, Path | None]], failures: _Failures,
+               advance: Callable[[], None]) -> Iterator[tuple[str, str]]:
+    """(id, text) of every input in order: text files whole, JSON Lines line by line, stdin."""
+    for doc_id, path in inputs:
+        try:
+            if path is None:
+                yield doc_id, sys.stdin.buffer.read().decode("utf-8")
+            elif path.suffix == ".jsonl":
+                yield from _jsonl_documents(doc_id, path, failures)
+            else:
+                yield doc_id, path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            failures.report(doc_id, exc)
+        advance()
+
+
+def _chunks(items: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    chunk: list[tuple[str, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write(fmt: str, docs: list[Any], out: TextIO, first: bool) -> None:
+    """Write one chunk of documents; ``first`` says whether any came before (JSON array commas)."""
     if fmt == "jsonl":
         for d in docs:
             out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+    elif fmt == "json":  # streamed as one array, so it too needs no more memory than a chunk
+        for k, d in enumerate(docs):
+            out.write(("[\n" if first and k == 0 else ",\n") + json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
     elif fmt == "conll":
         from rasd.iob import spans_to_tags
         from rasd.text import segment
@@ -114,56 +170,86 @@ def _write(fmt: str, docs: list[Any], out: TextIO) -> None:
                 out.write("\n")
 
 
+def _check_out(path: str | None) -> None:
+    """An InputError naming ``--out`` when it cannot be a file to write."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"--out {path}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {target.parent} does not exist")
+
+
+def _open_out(path: str | None) -> TextIO:
+    """The output stream: standard output without ``--out``."""
+    if path is None:
+        return sys.stdout
+    _check_out(path)
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write ({exc.strerror})") from None
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
 
     from rasd.extractor import Extractor
 
     hf_logging.disable_progress_bar()
+    inputs = list(_inputs(args.inputs or ["-"]))
+    _check_out(args.out)  # before the model loads: a bad --out fails at once, not after it
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype,
                                           batch_size=args.batch_size, context=args.context)
-    inputs = list(_inputs(args.inputs or ["-"]))
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    failures = 0
-    collected: list[Any] = []
-    bar = None
-    if len(inputs) > 1 and not args.quiet:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(inputs), unit="file", file=sys.stderr)
+    out = _open_out(args.out)
     try:
-        pending: list[tuple[str, str]] = []
-        for n, (doc_id, path) in enumerate(inputs):
-            try:
-                pending.extend(_read(doc_id, path))
-            except (OSError, UnicodeDecodeError, ValueError) as exc:
-                failures += 1
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                print(f"error: {doc_id}: {type(exc).__name__}: {reason}", file=sys.stderr)
-            if len(pending) >= CHUNK or n == len(inputs) - 1:
-                docs = extractor([t for _, t in pending], ids=[i for i, _ in pending]) if pending else []
-                if args.format in ("json", "html"):
+        failures = _Failures()
+        bar = None
+        if len(inputs) > 1 and not args.quiet:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(inputs), unit="file", file=sys.stderr)
+        written, collected = 0, []
+        try:
+            for chunk in _chunks(_documents(inputs, failures, bar.update if bar else lambda: None), CHUNK):
+                docs = extractor([t for _, t in chunk], ids=[i for i, _ in chunk])
+                if args.format == "html":  # one page: the documents are kept until it is written
                     collected.extend(docs)
                 else:
-                    _write(args.format, docs, out)
-                pending = []
+                    _write(args.format, docs, out, first=written == 0)
+                written += len(docs)
+        finally:
             if bar is not None:
-                bar.update(1)
+                bar.close()
         if args.format == "json":
-            json.dump([d.to_dict() for d in collected], out, ensure_ascii=False, indent=2)
-            out.write("\n")
+            out.write("\n]\n" if written else "[]\n")
         elif args.format == "html":
             from rasd.html_view import render_html
 
             out.write(render_html(collected))
     finally:
-        if bar is not None:
-            bar.close()
         if out is not sys.stdout:
             out.close()
     if failures:
-        print(f"{failures} of {len(inputs)} inputs failed", file=sys.stderr)
+        parts = [f"{n} {what}" for n, what in ((failures.files, "input file(s)"), (failures.lines, "JSONL line(s)"))
+                 if n]
+        print(f"{' and '.join(parts)} failed; {written} document(s) written", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return number
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,11 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="a rasd model folder or Hub id")
     p.add_argument("--format", choices=["jsonl", "json", "conll", "html"], default="jsonl")
     p.add_argument("--out", help="output file (default: standard output)")
-    p.add_argument("--batch-size", type=int, help="windows per forward pass (default: 4 on CPU, 32 on GPU)")
+    p.add_argument("--batch-size", type=_positive, help="windows per forward pass (default: 4 on CPU, 32 on GPU)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
     p.add_argument("--dtype", choices=["float32", "bfloat16", "float16", "int8", "auto"], default=None,
                    help="precision (default float32; int8 = dynamic quantisation on CPU)")
-    p.add_argument("--context", type=int, help="sub-tokens of preceding context per window "
+    p.add_argument("--context", type=_non_negative, help="sub-tokens of preceding context per window "
                                                "(default: an eighth of the model's window)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_predict)

@@ -11,7 +11,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import torch
@@ -22,10 +23,33 @@ from rasd.inference import Engine, EngineOutput
 from rasd.iob import tags_to_spans, word_spans_to_chars
 from rasd.loading import load_model_and_tokenizer
 from rasd.precision import prepare_model, resolve_device, resolve_dtype
-from rasd.results import Document, Entity, Event, Incident, IncidentScore, Sentence, Windowing
-from rasd.text import segment
+from rasd.results import EVENT_ROLES, Document, Entity, Event, Incident, IncidentScore, Sentence, Windowing
+from rasd.text import Segment, has_arabic_letters, segment
 
-_ROLES = {"DATE": "dates", "LOC": "locations", "ORG": "actors", "PER": "actors", "WEAPON": "weapons"}
+if TYPE_CHECKING:  # real types for checkers, without importing transformers at `import rasd`
+    from transformers import PreTrainedTokenizerBase
+
+    from rasd.modeling import RasdModel
+
+_ROLE_OF = {label: role for role, labels in EVENT_ROLES.items() for label in labels}
+EMPTY = "empty text: nothing to extract"
+NO_ARABIC = "no Arabic letters in the text: the model reads Arabic, so its predictions here mean little"
+
+
+def _check_texts(texts: object) -> tuple[list[str], bool]:
+    """The texts as a list, and whether a single string was given; a clear error for anything else."""
+    if isinstance(texts, str):
+        return [texts], True
+    if isinstance(texts, (bytes, bytearray)):
+        raise InputError("got bytes, not text: decode it first (data.decode('utf-8'))")
+    if texts is None or not isinstance(texts, Sequence):
+        raise InputError(f"expected a string or a list of strings, got {type(texts).__name__}")
+    batch = list(texts)
+    for k, t in enumerate(batch):
+        if not isinstance(t, str):
+            hint = " (decode it first)" if isinstance(t, (bytes, bytearray)) else ""
+            raise InputError(f"text #{k} is {type(t).__name__}, not str{hint}")
+    return batch, False
 
 
 class Extractor:
@@ -34,8 +58,12 @@ class Extractor:
     Build it with :meth:`from_pretrained`; call it on a string or a list of strings.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, device: torch.device, dtype: str, batch_size: int = 16,
-                 context: int | None = None, stride: int | None = None, max_length: int | None = None) -> None:
+    def __init__(self, model: RasdModel, tokenizer: PreTrainedTokenizerBase, device: torch.device,
+                 dtype: str, batch_size: int = 16, context: int | None = None, stride: int | None = None,
+                 max_length: int | None = None) -> None:
+        if not hasattr(getattr(model, "config", None), "incident_labels"):
+            raise InputError(f"Extractor needs a loaded rasd model, got {type(model).__name__}: "
+                             "use Extractor.from_pretrained(path_or_hub_id)")
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
@@ -46,7 +74,7 @@ class Extractor:
         self.thresholds = np.asarray(model.config.incident_thresholds)
 
     @classmethod
-    def from_pretrained(cls, path_or_hub_id: str, device: str | torch.device | None = None,
+    def from_pretrained(cls, path_or_hub_id: str | Path, device: str | torch.device | None = None,
                         dtype: str | torch.dtype | None = None, revision: str | None = None,
                         batch_size: int | None = None, context: int | None = None, num_threads: int | None = None,
                         onednn: bool = True, trust_remote_code: bool = False) -> Extractor:
@@ -67,6 +95,12 @@ class Extractor:
         Example:
             >>> extractor = Extractor.from_pretrained("runs/tiny/model", dtype="int8")  # doctest: +SKIP
         """
+        if not isinstance(path_or_hub_id, (str, Path)) or not str(path_or_hub_id).strip():
+            raise InputError(f"path_or_hub_id must be a model folder or a Hub id (owner/name), got {path_or_hub_id!r}")
+        for name, value, low in (("batch_size", batch_size, 1), ("num_threads", num_threads, 1),
+                                 ("context", context, 0)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+                raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
         if num_threads:
             torch.set_num_threads(num_threads)
         dev = resolve_device(device)
@@ -77,30 +111,37 @@ class Extractor:
         batch_size = batch_size or (4 if dev.type == "cpu" else 32)
         return cls(model, tokenizer, dev, precision, batch_size=batch_size, context=context)
 
+    @overload
+    def __call__(self, texts: str, batch_size: int | None = None, ids: Sequence[str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> Document: ...
+
+    @overload
+    def __call__(self, texts: Sequence[str], batch_size: int | None = None, ids: Sequence[str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> list[Document]: ...
+
     def __call__(self, texts: str | Sequence[str], batch_size: int | None = None, ids: Sequence[str] | None = None,
                  progress: Callable[[int], None] | None = None) -> Document | list[Document]:
         """Extract from one text (returns a Document) or many (returns a list, same order).
 
+        ``batch_size`` (windows per forward pass) applies to this call only.
+
         Example:
             >>> docs = extractor(["نص أول", "نص ثان"], batch_size=32)  # doctest: +SKIP
         """
-        single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
-        for k, t in enumerate(batch):
-            if not isinstance(t, str):
-                raise TypeError(f"text #{k} is {type(t).__name__}, not str")
+        batch, single = _check_texts(texts)
         if ids is not None and len(ids) != len(batch):
             raise InputError(f"{len(ids)} ids for {len(batch)} texts")
-        if batch_size is not None:
-            self.engine.batch_size = batch_size
+        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                                       or batch_size < 1):
+            raise InputError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
         segmented = [segment(t) for t in batch]
         words = [[[t[a:b] for a, b in s.words] for s in sents] for t, sents in zip(batch, segmented)]
-        outputs = self.engine.run(words, progress=progress)
+        outputs = self.engine.run(words, progress=progress, batch_size=batch_size)
         docs = [self._document(ids[k] if ids else None, t, sents, out)
                 for k, (t, sents, out) in enumerate(zip(batch, segmented, outputs))]
         return docs[0] if single else docs
 
-    def _document(self, doc_id: str | None, text: str, sents: list[Any], out: EngineOutput) -> Document:
+    def _document(self, doc_id: str | None, text: str, sents: list[Segment], out: EngineOutput) -> Document:
         tags = self.config.tags
         flat_words = [w for s in sents for w in s.words]
         # Decode sentence by sentence: an entity never runs across a sentence boundary.
@@ -119,10 +160,11 @@ class Extractor:
             hits = sorted((j for j in range(len(labels)) if probs[j] >= self.thresholds[j]), key=lambda j: -probs[j])
             scores = tuple(IncidentScore(labels[j], events_of[j], float(probs[j])) for j in hits)
             sentences.append(Sentence(s.start, s.end, scores))
-            inside = [e for e in entities if s.start <= e.start < s.end]
-            roles: dict[str, list[Entity]] = {"dates": [], "locations": [], "actors": [], "weapons": []}
-            for e in inside:
-                roles[_ROLES[e.label]].append(e)
+            roles: dict[str, list[Entity]] = {role: [] for role in EVENT_ROLES}
+            for e in entities:
+                if s.start <= e.start < s.end:
+                    # A label of a custom model beyond the five has no ACLED role: kept, not dropped.
+                    roles[_ROLE_OF.get(e.label, "other_entities")].append(e)
             for inc in scores:
                 events.append(Event(inc.label, inc.event_type, inc.score, s.start, s.end,
                                     **{r: tuple(v) for r, v in roles.items()}))
@@ -133,4 +175,6 @@ class Extractor:
                           for label, (score, spans) in sorted(best.items(), key=lambda kv: -kv[1][0]))
         windowing = Windowing(out.windows, self.engine.max_length, self.engine.context, self.engine.stride,
                               out.split_sentences, out.words_without_tokens)
-        return Document(doc_id, text, tuple(entities), tuple(sentences), incidents, tuple(events), windowing)
+        warnings = (EMPTY,) if not text.strip() else () if has_arabic_letters(text) else (NO_ARABIC,)
+        return Document(doc_id, text, tuple(entities), tuple(sentences), incidents, tuple(events), windowing,
+                        warnings)

@@ -34,6 +34,7 @@ border-radius:.6rem;padding:.05rem .45rem;margin-inline-start:.25rem;font-family
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0 1rem;line-height:1.4}
 td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:start;vertical-align:top}th{background:#f1f1ee}
 .meta{color:#777;font-size:.8rem;font-family:sans-serif}
+.warning{color:#8a5a00;background:#fff6dd;font-size:.85rem;font-family:sans-serif;padding:.2rem .5rem}
 """
 
 
@@ -50,7 +51,8 @@ def _events_table(doc: Document) -> str:
         return "، ".join(escape(e.text) for e in items) or "—"
 
     rows = "".join(
-        f"<tr><td>{escape(_AR_SUB.get(ev.label, ev.label))}<br><span class=meta>{ev.label}</span></td>"
+        f"<tr><td>{escape(_AR_SUB.get(ev.sub_event_type, ev.sub_event_type))}<br>"
+        f"<span class=meta>{ev.sub_event_type}</span></td>"
         f"<td>{ev.score:.2f}</td><td>{cell(ev.dates)}</td><td>{cell(ev.locations)}</td><td>{cell(ev.actors)}</td>"
         f'<td>{cell(ev.weapons)}</td><td class=meta dir="ltr">{ev.start}–{ev.end}</td></tr>'
         for ev in _sorted(doc.events))
@@ -93,7 +95,9 @@ def render_html(docs: Sequence[Document], title: str = "rasd — رصد") -> str
         name = escape(doc.id or f"document {k + 1}")
         parts.append(f'<section class="doc" data-id="{name}"><h2>{name}</h2>{_events_table(doc)}'
                      f'<p class="meta" dir="ltr">{len(doc.entities)} entities · {len(doc.events)} incident mentions · '
-                     f"{doc.windowing.windows} windows</p><div class=text>{_body(doc)}</div></section>")
+                     f"{doc.windowing.windows} windows</p>"
+                     + "".join(f'<p class="warning" dir="ltr">⚠ {escape(w)}</p>' for w in doc.warnings)
+                     + f"<div class=text>{_body(doc)}</div></section>")
     return (f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
             f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1><p class=legend>{legend}</p>"

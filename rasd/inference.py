@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from rasd.errors import InputError
 from rasd.normalize import NormalizationConfig, normalize_word
-from rasd.windows import Unit, WindowPlan, make_units, pack
+from rasd.windows import Unit, WindowPlan, frame, pad, plan_windows
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class EngineOutput:
     words_without_tokens: int    # words the tokenizer turned into nothing (scored O)
 
 
-@dataclass
-class _Window:
+@dataclass(frozen=True)
+class FramedWindow:
+    """One model input: its document, token ids, sentence slots and the units it holds."""
+
     doc: int
     ids: list[int]
     sentence_ids: list[int]
@@ -63,11 +66,30 @@ def subtokenize(tokenizer: Any, sentences: Sequence[Sequence[str]], normalizatio
     return out
 
 
+def batch_inputs(input_ids: Sequence[Sequence[int]], sentence_ids: Sequence[Sequence[int]], pad_id: int,
+                 device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """Model inputs of a batch of framed windows: ids padded with ``pad_id``, mask, sentence slots padded with -1.
+
+    The one padding path of training (the collator) and inference (the engine).
+
+    Example:
+        >>> batch = batch_inputs([[2, 5, 3], [2, 3]], [[-1, 0, -1], [-1, -1]], pad_id=0)
+        >>> batch["attention_mask"].tolist()
+        [[1, 1, 1], [1, 1, 0]]
+    """
+    longest = max(len(r) for r in input_ids)
+    return {
+        "input_ids": torch.tensor(pad(input_ids, pad_id, longest), device=device),
+        "attention_mask": torch.tensor(pad([[1] * len(r) for r in input_ids], 0, longest), device=device),
+        "sentence_ids": torch.tensor(pad(sentence_ids, -1, longest), device=device),
+    }
+
+
 def special_ids(tokenizer: Any) -> tuple[int, int, int]:
     """(cls, sep, pad) ids; a tokenizer without them cannot frame a window."""
     ids = (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id)
     if None in ids:
-        raise ValueError(f"tokenizer {type(tokenizer).__name__} lacks a cls, sep or pad token")
+        raise InputError(f"tokenizer {type(tokenizer).__name__} lacks a cls, sep or pad token")
     return ids  # type: ignore[return-value]
 
 
@@ -79,38 +101,59 @@ class Engine:
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length or model.config.max_length
-        self.stride = model.config.stride if stride is None else stride
+        # The model's own stride, unless it does not fit a shorter window asked for here.
+        self.stride = min(model.config.stride, max(self.max_length - 3, 0)) if stride is None else stride
         # Context: an eighth of the window (64 sub-tokens for 512) of the preceding sentences.
         self.context = self.max_length // 8 if context is None else context
         self.batch_size = batch_size
+        self._check(getattr(model.config.encoder, "max_position_embeddings", None))
         self.normalization = NormalizationConfig.from_dict(model.config.normalization or {})
         self.cls_id, self.sep_id, self.pad_id = special_ids(tokenizer)
 
+    def _check(self, positions: int | None) -> None:
+        # Settings come from users (CLI flags, keyword arguments): a negative context or a zero
+        # batch would otherwise run and return nothing, with no word of why.
+        if positions is not None and not 3 <= self.max_length <= positions:
+            raise InputError(f"max_length {self.max_length} is out of range: the encoder has {positions} positions")
+        budget = self.max_length - 2
+        if not 0 <= self.stride < budget:
+            raise InputError(f"stride {self.stride} is out of range [0, {budget}) for windows of {self.max_length}")
+        if not 0 <= self.context < budget:
+            raise InputError(f"context {self.context} is out of range [0, {budget}) for windows of "
+                             f"{self.max_length} sub-tokens")
+        if self.batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
+
     def plan(self, pieces: Sequence[Sequence[Sequence[int]]]) -> tuple[list[Unit], list[WindowPlan]]:
         """Units and window plans of one document (sub-token ids per word per sentence)."""
-        budget = self.max_length - 2
-        units = make_units(pieces, budget, min(self.stride, budget - 1))
-        return units, pack(units, budget, self.context)
+        return plan_windows(pieces, self.max_length, self.stride, self.context)
 
-    def run(self, docs: Sequence[Sequence[Sequence[str]]],
-            progress: Callable[[int], None] | None = None) -> list[EngineOutput]:
-        """Probabilities for each document, given as sentences of word strings."""
+    def windows(self, docs: Sequence[Sequence[Sequence[str]]]) -> tuple[list[list[Unit]], list[FramedWindow]]:
+        """Every document's units, and the framed windows of all documents (in document order)."""
         flat = [list(s) for d in docs for s in d]
         pieces = subtokenize(self.tokenizer, flat, self.normalization) if flat else []
         per_doc_units: list[list[Unit]] = []
-        windows: list[_Window] = []
+        windows: list[FramedWindow] = []
         pos = 0
         for d, doc in enumerate(docs):
             units, plans = self.plan(pieces[pos:pos + len(doc)])
             pos += len(doc)
             per_doc_units.append(units)
             for plan in plans:
-                ids, sent = [self.cls_id], [-1]
-                for local, u in enumerate(plan.units):
-                    ids += units[u].token_ids
-                    sent += [local] * len(units[u])
-                windows.append(_Window(d, ids + [self.sep_id], sent + [-1], list(plan.units)))
+                ids, slots = frame(units, plan, self.cls_id, self.sep_id)
+                windows.append(FramedWindow(d, ids, slots, list(plan.units)))
+        return per_doc_units, windows
 
+    def run(self, docs: Sequence[Sequence[Sequence[str]]], progress: Callable[[int], None] | None = None,
+            batch_size: int | None = None) -> list[EngineOutput]:
+        """Probabilities for each document, given as sentences of word strings.
+
+        ``batch_size`` (windows per forward pass) applies to this call only; default: the engine's.
+        """
+        batch_size = self.batch_size if batch_size is None else batch_size
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, got {batch_size}")
+        per_doc_units, windows = self.windows(docs)
         n_tags = len(self.model.config.tags)
         n_inc = len(self.model.config.incident_labels)
         word_sum = [np.zeros((sum(len(s) for s in doc), n_tags), dtype=np.float64) for doc in docs]
@@ -121,13 +164,10 @@ class Engine:
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
         device = next(self.model.parameters()).device
         with torch.inference_mode():
-            for b in range(0, len(order), self.batch_size):
-                batch = [windows[i] for i in order[b:b + self.batch_size]]
-                longest = max(len(w.ids) for w in batch)
-                ids = torch.tensor([w.ids + [self.pad_id] * (longest - len(w.ids)) for w in batch], device=device)
-                mask = torch.tensor([[1] * len(w.ids) + [0] * (longest - len(w.ids)) for w in batch], device=device)
-                sent = torch.tensor([w.sentence_ids + [-1] * (longest - len(w.ids)) for w in batch], device=device)
-                out = self.model(input_ids=ids, attention_mask=mask, sentence_ids=sent)
+            for b in range(0, len(order), batch_size):
+                batch = [windows[i] for i in order[b:b + batch_size]]
+                inputs = batch_inputs([w.ids for w in batch], [w.sentence_ids for w in batch], self.pad_id, device)
+                out = self.model(**inputs)
                 tag_p = torch.softmax(out.token_logits.float(), dim=-1).cpu().numpy()
                 inc_p = torch.sigmoid(out.incident_logits.float()).cpu().numpy()
                 for k, w in enumerate(batch):

@@ -49,8 +49,27 @@ def _check_folder(folder: Path) -> None:
 
 
 def _is_hub_id(path_or_id: str | Path) -> bool:
+    """Whether a path that is not a local folder should be looked up on the Hub.
+
+    ``owner/name`` is also a relative path: when ``owner`` is a folder here (``runs/model``
+    with ``runs/`` present), the user meant a local folder that is missing, and asking the
+    Hub would only turn "no such folder" into a network error.
+    """
     text = str(path_or_id)
-    return not Path(text).exists() and not text.startswith((".", "/")) and text.count("/") == 1
+    if Path(text).exists() or text.startswith((".", "/", "~")) or text.count("/") != 1 or "\\" in text:
+        return False
+    owner, name = text.split("/")
+    return bool(owner and name) and not Path(owner).is_dir()
+
+
+def _not_found(path_or_id: str | Path) -> ModelLoadError:
+    text = str(path_or_id)
+    if Path(text).is_file():
+        return ModelLoadError(f"{text}: a file, not a model folder (give the folder that holds config.json)")
+    parent = Path(text).parent
+    if text.count("/") == 1 and parent.is_dir() and str(parent) not in ("", "."):
+        return ModelLoadError(f"{text}: no such folder ({parent}/ exists here, so this is not read as a Hub id)")
+    return ModelLoadError(f"{text}: no such folder, and not a Hub id of the form owner/name")
 
 
 def read_config(path_or_id: str | Path, revision: str | None = None) -> Any:
@@ -66,7 +85,7 @@ def read_config(path_or_id: str | Path, revision: str | None = None) -> Any:
     if folder.is_dir():
         _check_config(folder)
     elif not _is_hub_id(path_or_id):
-        raise ModelLoadError(f"{path_or_id}: not a model folder, and not a Hub id of the form owner/name")
+        raise _not_found(path_or_id)
     try:
         return RasdConfig.from_pretrained(str(path_or_id), revision=revision)
     except (OSError, ValueError, TypeError) as exc:
@@ -90,7 +109,7 @@ def load_model_and_tokenizer(path_or_id: str | Path, device: str | torch.device 
     if local:
         _check_folder(folder)
     elif not _is_hub_id(path_or_id):
-        raise ModelLoadError(f"{path_or_id}: not a model folder, and not a Hub id of the form owner/name")
+        raise _not_found(path_or_id)
     try:
         state_dict = _read_weights(folder) if local else None
         if state_dict is not None:

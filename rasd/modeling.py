@@ -23,7 +23,14 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, PreTrainedConfig, PreTrainedModel
+from transformers import (
+    MODEL_MAPPING,
+    AutoConfig,
+    AutoModel,
+    AutoModelForTokenClassification,
+    PreTrainedConfig,
+    PreTrainedModel,
+)
 from transformers.configuration_utils import SubConfigSpec
 from transformers.utils import ModelOutput
 
@@ -97,7 +104,7 @@ class RasdOutput(ModelOutput):
 
 
 def _encoder_from_config(config: PreTrainedConfig) -> PreTrainedModel:
-    model_class = AutoModel._model_mapping[type(config)]
+    model_class = MODEL_MAPPING[type(config)]  # the public mapping behind AutoModel
     # The pooler is unused (incidents pool their sentence's tokens): leave it out when we can.
     if "add_pooling_layer" in inspect.signature(model_class.__init__).parameters:
         return model_class(config, add_pooling_layer=False)

@@ -74,25 +74,32 @@ class Incident:
 class Event:
     """An ACLED-style record for one incident mention (a sentence and one of its incident types).
 
-    ``start``/``end`` are the sentence's offsets; the arguments are the entities
-    of that sentence by role: dates, locations, actors (ORG and PER), weapons.
+    Fields are named after ACLED's columns (``sub_event_type``, ``event_type``); ``start``/``end``
+    are the sentence's offsets; the arguments are the entities of that sentence by role, each a
+    tuple: dates, locations, actors (ORG and PER), weapons, and ``other_entities`` for labels a
+    custom model adds beyond the five.
     """
 
-    label: str
+    sub_event_type: str
     event_type: str
     score: float
     start: int
     end: int
-    dates: tuple[Entity, ...]
-    locations: tuple[Entity, ...]
-    actors: tuple[Entity, ...]
-    weapons: tuple[Entity, ...]
+    dates: tuple[Entity, ...] = ()
+    locations: tuple[Entity, ...] = ()
+    actors: tuple[Entity, ...] = ()
+    weapons: tuple[Entity, ...] = ()
+    other_entities: tuple[Entity, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label, "sub_event_type": self.label,
-                "event_type": self.event_type, "score": round(self.score, 4),
-                "date": [e.to_dict() for e in self.dates], "location": [e.to_dict() for e in self.locations],
-                "actors": [e.to_dict() for e in self.actors], "weapons": [e.to_dict() for e in self.weapons]}
+        return {"sub_event_type": self.sub_event_type, "event_type": self.event_type, "score": round(self.score, 4),
+                "start": self.start, "end": self.end,
+                **{role: [e.to_dict() for e in getattr(self, role)] for role in EVENT_ROLES}}
+
+
+#: The argument roles of an :class:`Event`, in output order, and the entity labels each takes.
+EVENT_ROLES = {"dates": ("DATE",), "locations": ("LOC",), "actors": ("ORG", "PER"), "weapons": ("WEAPON",),
+               "other_entities": ()}
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ class Windowing:
 
 @dataclass(frozen=True)
 class Document:
-    """Everything extracted from one text."""
+    """Everything extracted from one text; ``warnings`` says when the text is not one the model reads."""
 
     id: str | None
     text: str
@@ -121,6 +128,7 @@ class Document:
     incidents: tuple[Incident, ...]
     events: tuple[Event, ...]
     windowing: Windowing
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self, include_text: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id}
@@ -130,5 +138,5 @@ class Document:
                 "events": [e.to_dict() for e in self.events],
                 "incidents": [i.to_dict() for i in self.incidents],
                 "sentences": [s.to_dict() for s in self.sentences],
-                "windowing": self.windowing.to_dict()}
+                "windowing": self.windowing.to_dict(), "warnings": list(self.warnings)}
         return out

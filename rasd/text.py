@@ -222,3 +222,18 @@ def segment(text: str) -> list[Segment]:
         [4, 2]
     """
     return [Segment(a, b, tuple(tokenize(text, a, b))) for a, b in split_sentences(text)]
+
+
+# Arabic letters proper (hamza to yeh, the Quranic/Persian/Urdu extensions): not digits,
+# punctuation or diacritics, which Latin-script text can carry too.
+_ARABIC_LETTER_RE = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]")
+
+
+def has_arabic_letters(text: str) -> bool:
+    """Whether ``text`` contains at least one Arabic letter (Hindi digits and ، alone do not count).
+
+    Example:
+        >>> has_arabic_letters("Clashes in Daraa ٢٠٢٢"), has_arabic_letters("اشتباكات")
+        (False, True)
+    """
+    return _ARABIC_LETTER_RE.search(text) is not None

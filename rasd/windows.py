@@ -1,6 +1,9 @@
 """Windows over whole documents: sentences packed up to the model's length, nothing truncated.
 
-Training and inference cut documents the same way. Each sentence's words are
+Training (:mod:`training.features`) and inference (:mod:`rasd.inference`) cut, frame and
+pad documents through the functions of this module alone, so they cannot drift apart:
+:func:`plan_windows` cuts, :func:`frame` lays a window's tokens out, :func:`pad` pads a batch.
+Each sentence's words are
 sub-tokenised; a sentence longer than a window is split on word boundaries into
 pieces that overlap by ``stride`` sub-tokens; consecutive pieces/sentences are
 packed greedily into windows of at most ``max_length`` tokens (specials
@@ -13,6 +16,11 @@ Example:
     [(0, (5, 6, 7), (0, 1, 1)), (1, (8,), (2,))]
     >>> [(w.context, w.core) for w in pack(units, budget=3)]
     [((), (0,)), ((), (1,))]
+    >>> units, plans = plan_windows([[[5], [6, 7]], [[8]]], max_length=6, stride=1)
+    >>> frame(units, plans[0], cls_id=2, sep_id=3)
+    ([2, 5, 6, 7, 8, 3], [-1, 0, 0, 0, 1, -1])
+    >>> pad([[2, 5, 3], [2, 3]], 0)
+    [[2, 5, 3], [2, 3, 0]]
 """
 
 from __future__ import annotations
@@ -115,3 +123,40 @@ def pack(units: Sequence[Unit], budget: int, context: int = 0) -> list[WindowPla
         plans.append(WindowPlan(tuple(ctx), tuple(core)))
         i += len(core)
     return plans
+
+
+def plan_windows(sentences: Sequence[Sequence[Sequence[int]]], max_length: int, stride: int,
+                 context: int = 0) -> tuple[list[Unit], list[WindowPlan]]:
+    """Units and window plans of one document, given sub-token ids per word per sentence.
+
+    ``max_length`` counts the two special tokens; a ``stride`` of a window or more is
+    reduced to fit (a long sentence's pieces must move forward). Training plans with
+    ``context=0``; inference adds context from the preceding sentences.
+    """
+    budget = max_length - 2
+    if budget < 1:
+        raise ValueError(f"max_length {max_length} leaves no room between the two special tokens")
+    units = make_units(sentences, budget, min(stride, budget - 1))
+    return units, pack(units, budget, context)
+
+
+def frame(units: Sequence[Unit], plan: WindowPlan, cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:
+    """A window's token ids (``[CLS]`` units… ``[SEP]``) and each token's sentence slot in it.
+
+    Slot ``k`` is the window's ``k``-th unit (context units first); specials get -1. Labels
+    and predictions follow the same order: ``plan.units``, each unit's tokens in turn.
+    """
+    ids, slots = [cls_id], [-1]
+    for slot, u in enumerate(plan.units):
+        ids.extend(units[u].token_ids)
+        slots.extend([slot] * len(units[u]))
+    ids.append(sep_id)
+    slots.append(-1)
+    return ids, slots
+
+
+def pad(rows: Sequence[Sequence[int]], value: int, length: int | None = None) -> list[list[int]]:
+    """Rows padded at the end with ``value`` to ``length`` (default: the longest row)."""
+    longest = max((len(r) for r in rows), default=0) if length is None else length
+    return [list(r) + [value] * (longest - len(r)) for r in rows]
+

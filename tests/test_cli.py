@@ -38,7 +38,7 @@ def test_bad_file_is_reported_and_the_rest_goes_on(random_model_dir, inputs, cap
     assert code == 1
     assert f"{bad}: UnicodeDecodeError" in captured.err
     assert f"{inputs / 'missing.txt'}: FileNotFoundError" in captured.err
-    assert "2 of 4 inputs failed" in captured.err  # a.txt, bad.txt, sub/b.txt, missing.txt
+    assert "2 input file(s) failed; 2 document(s) written" in captured.err  # of a, bad, sub/b, missing
     assert len(captured.out.splitlines()) == 2  # the good files still came out
 
 
@@ -100,3 +100,64 @@ def test_html_page_renders_in_headless_chromium(random_model_dir, inputs, tmp_pa
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=1000,1400", page.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_jsonl_bad_lines_are_reported_by_their_own_number_and_the_rest_goes_on(random_model_dir, tmp_path, capsys):
+    src = tmp_path / "docs.jsonl"
+    good = json.dumps({"id": "g1", "text": "قصف على جاسم"}, ensure_ascii=False)
+    src.write_bytes("\n".join([good, "{not json", json.dumps({"id": "no-text"}), good.replace("g1", "g2")]).encode()
+                    + b"\n\xff\xfe\n" + json.dumps({"id": "g3", "text": "اعتقال"}).encode() + b"\n")
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(src), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert [json.loads(x)["id"] for x in captured.out.splitlines()] == ["g1", "g2", "g3"]
+    assert f"{src}:2: JSONDecodeError" in captured.err
+    assert f"{src}:3: ValueError: expected an object with a 'text' string" in captured.err
+    assert f"{src}:5: UnicodeDecodeError" in captured.err
+    assert "3 JSONL line(s) failed; 3 document(s) written" in captured.err
+
+
+def test_a_jsonl_file_is_streamed_in_chunks(random_model_dir, tmp_path, capsys, monkeypatch):
+    import rasd.cli
+    from rasd.extractor import Extractor
+
+    sizes = []
+    real = Extractor.__call__
+
+    def spy(self, texts, **kwargs):
+        sizes.append(len(texts))
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(rasd.cli, "CHUNK", 2)
+    monkeypatch.setattr(Extractor, "__call__", spy)
+    src = tmp_path / "docs.jsonl"
+    src.write_text("".join(json.dumps({"id": f"d{i}", "text": "قصف على جاسم"}, ensure_ascii=False) + "\n"
+                           for i in range(5)), encoding="utf-8")
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(src), "--format", "json", "--quiet"]) == 0
+    assert sizes == [2, 2, 1]
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)] == [f"d{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("flags,needle", [(["--batch-size", "-1"], "--batch-size"),
+                                          (["--batch-size", "0"], "--batch-size"), (["--context", "-5"], "--context")])
+def test_out_of_range_numbers_are_rejected(random_model_dir, flags, needle, capsys):
+    with pytest.raises(SystemExit) as exc:
+        rasd_main(["predict", "--model", str(random_model_dir), "-", *flags])
+    assert exc.value.code == 2 and needle in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,needle", [
+    (["--out", "/no/such/dir/o.jsonl"], "error: --out /no/such/dir/o.jsonl: the folder /no/such/dir does not exist"),
+    (["--device", "banana"], "error: unknown device 'banana'"),
+    (["--context", "100000"], "error: context 100000 is out of range"),
+])
+def test_bad_options_give_an_error_line_not_a_traceback(random_model_dir, inputs, flags, needle, capsys):
+    assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs / "a.txt"), "--quiet", *flags]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_missing_model_folder_is_an_error_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    assert rasd_main(["predict", "--model", "runs/model", "-"]) == 2
+    assert "error: runs/model: no such folder" in capsys.readouterr().err

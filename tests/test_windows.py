@@ -35,3 +35,26 @@ def test_long_sentence_pieces_overlap_on_word_boundaries():
     assert [u.token_words[0] for u in units] == [0, 2, 4, 6, 8]
     for u in units:
         assert u.first[0]  # each piece starts at a word start
+
+
+def test_training_and_inference_frame_the_same_windows(random_model_dir, root):
+    """encode_split (training) and Engine (inference, no context) give identical windows."""
+    from rasd.inference import Engine
+    from rasd.loading import load_model_and_tokenizer
+    from training.builder import BuildOptions, InputSpec, build
+    from training.features import WindowCollator, encode_split
+
+    model, tokenizer = load_model_and_tokenizer(random_model_dir)
+    rows = build([InputSpec(root / "seeds" / "annotations.jsonl")], BuildOptions(0.0, 0.0)).dataset["train"]
+    rows = rows.filter(lambda r: r["doc_id"] == rows[0]["doc_id"]).to_dict()
+    train_windows = encode_split(rows, tokenizer, max_length=64, stride=8)
+    engine = Engine(model, tokenizer, max_length=64, stride=8, context=0)
+    order = sorted(range(len(rows["doc_id"])), key=lambda i: rows["sentence_index"][i])
+    _, infer_windows = engine.windows([[rows["tokens"][i] for i in order]])
+    assert len(train_windows) == len(infer_windows) > 3
+    for t, w in zip(train_windows, infer_windows):
+        assert t["input_ids"] == w.ids and t["sentence_ids"] == w.sentence_ids
+        assert len(t["labels"]) == len(t["input_ids"])
+    batch = WindowCollator(tokenizer.pad_token_id)(train_windows[:4])
+    assert batch["input_ids"].shape == batch["labels"].shape == batch["sentence_ids"].shape
+    assert (batch["attention_mask"].sum(1).tolist() == [len(t["input_ids"]) for t in train_windows[:4]])

@@ -1,8 +1,9 @@
 """Built sentences → model windows with labels, and the collator that pads them.
 
 Sentences of a document are sub-tokenised (normalised words, the encoder's
-tokenizer), split when longer than a window and packed with their neighbours by
-:mod:`rasd.windows`, exactly as inference does. Each window carries word-level
+tokenizer), split when longer than a window, packed with their neighbours, framed and
+padded by :mod:`rasd.windows` and :func:`rasd.inference.batch_inputs`: the functions
+inference uses, so training and inference cut the same way by construction. Each window carries word-level
 IOB2 labels on first sub-tokens, one incident multi-hot per sentence (-100 rows
 where the source does not annotate incidents) and the mask of entity types its
 source annotates.
@@ -19,10 +20,10 @@ from typing import Any
 
 import torch
 
-from rasd.inference import special_ids, subtokenize
+from rasd.inference import batch_inputs, special_ids, subtokenize
 from rasd.normalize import NormalizationConfig
 from rasd.schema import IOB2_TAGS
-from rasd.windows import make_units, pack
+from rasd.windows import frame, pad, plan_windows
 
 _I_OF_B = {i: IOB2_TAGS.index("I-" + t[2:]) for i, t in enumerate(IOB2_TAGS) if t.startswith("B-")}
 
@@ -38,7 +39,6 @@ def encode_split(rows: Any, tokenizer: Any, max_length: int, stride: int,
     stats = Counter() if stats is None else stats
     normalization = normalization or NormalizationConfig()
     cls_id, sep_id, _ = special_ids(tokenizer)
-    budget = max_length - 2
     columns = rows.to_dict() if hasattr(rows, "to_dict") else rows
     n = len(columns["doc_id"])
     pieces = subtokenize(tokenizer, columns["tokens"], normalization)
@@ -50,27 +50,24 @@ def encode_split(rows: Any, tokenizer: Any, max_length: int, stride: int,
             end += 1
         order = sorted(range(start, end), key=lambda r: columns["sentence_index"][r])
         tags = [t for r in order for t in columns["ner_tags"][r]]
-        units = make_units([pieces[r] for r in order], budget, stride)
+        units, plans = plan_windows([pieces[r] for r in order], max_length, stride)
         per_sentence = Counter(u.sentence for u in units)
         stats["sentences_split"] += sum(1 for n in per_sentence.values() if n > 1)
         stats["words_without_tokens"] += sum(1 for r in order for p in pieces[r] if not p)
-        for plan in pack(units, budget):
+        for plan in plans:
             stats["windows"] += 1
-            ids, sent_ids, labels = [cls_id], [-1], [-100]
+            ids, sent_ids = frame(units, plan, cls_id, sep_id)
+            labels = [-100]  # the cls token; then the units' tokens in frame order
             incident_rows = []
-            for local, u in enumerate(plan.units):
+            for u in plan.units:
                 unit = units[u]
-                ids.extend(unit.token_ids)
-                sent_ids.extend([local] * len(unit))
                 for word, first in zip(unit.token_words, unit.first):
                     tag = tags[word]
                     labels.append(tag if first else (_I_OF_B.get(tag, tag) if label_all_subtokens else -100))
                 row = order[unit.sentence]
                 incident_rows.append(list(columns["incident_labels"][row]) if columns["incidents_annotated"][row]
                                      else [-100] * len(columns["incident_labels"][row]))
-            ids.append(sep_id)
-            sent_ids.append(-1)
-            labels.append(-100)
+            labels.append(-100)  # the sep token
             examples.append({
                 "input_ids": ids, "sentence_ids": sent_ids, "labels": labels,
                 "incident_labels": incident_rows,
@@ -91,18 +88,11 @@ class WindowCollator:
         longest = max(len(f["input_ids"]) for f in features)
         sentences = max(len(f["incident_labels"]) for f in features)
         n_types = len(features[0]["incident_labels"][0])
-
-        def pad(key: str, value: int) -> torch.Tensor:
-            return torch.tensor([f[key] + [value] * (longest - len(f[key])) for f in features])
-
-        batch = {
-            "input_ids": pad("input_ids", self.pad_token_id),
-            "attention_mask": torch.tensor([[1] * len(f["input_ids"]) + [0] * (longest - len(f["input_ids"]))
-                                            for f in features]),
-            "sentence_ids": pad("sentence_ids", -1),
-            "labels": pad("labels", -100),
-            "incident_labels": torch.tensor([f["incident_labels"] + [[-100] * n_types] * (sentences - len(
-                f["incident_labels"])) for f in features], dtype=torch.long),
-            "entity_types_annotated": torch.tensor([f["entity_types_annotated"] for f in features]),
-        }
+        batch = batch_inputs([f["input_ids"] for f in features], [f["sentence_ids"] for f in features],
+                             self.pad_token_id)
+        batch["labels"] = torch.tensor(pad([f["labels"] for f in features], -100, longest))
+        batch["incident_labels"] = torch.tensor(
+            [f["incident_labels"] + [[-100] * n_types] * (sentences - len(f["incident_labels"])) for f in features],
+            dtype=torch.long)
+        batch["entity_types_annotated"] = torch.tensor([f["entity_types_annotated"] for f in features])
         return batch
