@@ -25,11 +25,9 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
 
 def _cmd_consistency(args: argparse.Namespace) -> int:
     from training.consistency import check_consistency, format_findings
+    from training.readers import iter_json_lines
 
-    docs = []
-    for path in args.inputs:
-        with open(path, encoding="utf-8") as fh:
-            docs += [json.loads(line) for line in fh if line.strip()]
+    docs = [obj for path in args.inputs for _, obj in iter_json_lines(Path(path))]
     findings = check_consistency(docs)
     print(format_findings(findings, docs))
     return 1 if findings and args.strict else 0
@@ -100,11 +98,9 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
     from training.agreement import agreement, format_agreement
+    from training.readers import iter_json_lines
 
-    passes = []
-    for path in (args.first, args.second):
-        with open(path, encoding="utf-8") as fh:
-            passes.append([json.loads(line) for line in fh if line.strip()])
+    passes = [[obj for _, obj in iter_json_lines(Path(path))] for path in (args.first, args.second)]
     result = agreement(*passes)
     print(format_agreement(result))
     if args.out:
