@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,6 +25,11 @@ import torch
 from rasd.errors import InputError
 from rasd.normalize import NormalizationConfig, normalize_word
 from rasd.windows import Unit, WindowPlan, frame, pad, plan_windows
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from rasd.modeling import RasdModel
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,8 @@ def special_ids(tokenizer: Any) -> tuple[int, int, int]:
 class Engine:
     """Runs a :class:`~rasd.modeling.RasdModel` over whole documents, window by window."""
 
-    def __init__(self, model: Any, tokenizer: Any, max_length: int | None = None, stride: int | None = None,
-                 context: int | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model: RasdModel, tokenizer: PreTrainedTokenizerBase, max_length: int | None = None,
+                 stride: int | None = None, context: int | None = None, batch_size: int = 16) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length or model.config.max_length
