@@ -95,3 +95,46 @@ def test_seed_annotations_build(root):
     assert entities == {"PER": 23, "ORG": 90, "LOC": 94, "DATE": 35, "WEAPON": 11}
     assert total("event_mentions") == 152
     assert result.summary["problems"]["fixed"] == {} and not result.problems.errors
+
+
+def test_an_empty_input_file_is_an_error_naming_it(tmp_path):
+    import pytest
+
+    from training.documents import DataError
+
+    for name, content in (("empty.jsonl", ""), ("blank.jsonl", "\n  \n\n"), ("x_train.txt", "-DOCSTART- O\n\n")):
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(DataError, match="no documents") as info:
+            build([InputSpec(path, label_map="anercorp" if name.endswith(".txt") else None)])
+        assert str(path) in str(info.value)
+
+
+def test_a_folder_with_some_empty_files_warns_per_file(tmp_path):
+    import pytest
+
+    from training.documents import DataError
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a_empty.jsonl").write_text("", encoding="utf-8")
+    (folder / "b_blank.jsonl").write_text("\n\n", encoding="utf-8")
+    write_jsonl(folder / "c.jsonl", corpus(3))
+    result = build([InputSpec(folder)])
+    assert result.summary["problems"]["warnings"]["file_without_documents"] == 2
+    shown = result.summary["problems"]["examples"]["file_without_documents"]
+    assert any("a_empty.jsonl" in x for x in shown) and any("b_blank.jsonl" in x for x in shown)
+    (folder / "c.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=f"{folder}: no documents in any of its 3 data files"):
+        build([InputSpec(folder)])
+
+
+def test_invalid_utf8_stops_the_build_naming_file_and_line(tmp_path):
+    import pytest
+
+    from training.documents import DataError
+
+    path = write_jsonl(tmp_path / "toy.jsonl", corpus(3))
+    path.write_bytes(path.read_bytes() + b'{"id": "x", "text": "\xe2\x28\xa1"}\n')
+    with pytest.raises(DataError, match=f"{path}:4: invalid UTF-8"):
+        build([InputSpec(path)])

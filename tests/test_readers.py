@@ -110,3 +110,85 @@ def test_custom_label_map_yaml(tmp_path):
                                         ("annotations.jsonl", None)])
 def test_split_from_name(tmp_path, name, split):
     assert split_from_name(tmp_path / name) == split
+
+
+BAD_BYTES = "قصف".encode() + b"\xff\xfe" + " درعا".encode()
+
+
+def test_invalid_utf8_in_jsonl_names_the_line_and_reading_goes_on(tmp_path):
+    good = json.dumps({"id": "d2", "text": "قصف درعا"}, ensure_ascii=False).encode()
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"id": "d1", "text": "' + BAD_BYTES + b'"}\n' + good + b"\n")
+    p = Problems()
+    docs = read_jsonl(path, load_label_map("spec"), p)
+    assert [d.id for d in docs] == ["d2"]
+    assert len(p.errors) == 1 and f"{path}:1" in p.errors[0] and "invalid UTF-8" in p.errors[0]
+    assert "0xff at byte offset 28 of the line" in p.errors[0]
+
+
+def test_invalid_utf8_in_conll_names_the_line(tmp_path):
+    path = tmp_path / "x_train.txt"
+    path.write_bytes("قصف O\n".encode() + BAD_BYTES + b" B-LOC\n\n" + "درعا B-LOC\n\n".encode())
+    p = Problems()
+    read_conll(path, load_label_map("anercorp"), p)
+    assert len(p.errors) == 1 and f"{path}:2" in p.errors[0] and "invalid UTF-8" in p.errors[0]
+
+
+def test_invalid_utf8_in_labelstudio_names_line_and_byte(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_bytes(b'[\n{"data": {"text": "' + BAD_BYTES + b'"}}\n]')
+    p = Problems()
+    assert read_labelstudio(path, load_label_map("spec"), p) == []
+    assert len(p.errors) == 1 and str(path) in p.errors[0] and "invalid UTF-8" in p.errors[0]
+    assert "line 2" in p.errors[0] and "byte offset 27" in p.errors[0]
+
+
+def test_iter_json_lines_is_fatal_on_invalid_utf8_or_collects_into_problems(tmp_path):
+    from rasd.errors import InputError
+    from training.readers import iter_json_lines
+
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'{"a": 1}\n\n{"b": "' + b"\xc3" + b'"}\n{oops\n[2]\n')
+    with pytest.raises(InputError, match=f"{path}:3: invalid UTF-8"):
+        list(iter_json_lines(path))
+    p = Problems()
+    assert list(iter_json_lines(path, p)) == [(1, {"a": 1}), (5, [2])]
+    assert [e.split(": ")[0] for e in p.errors] == [f"{path}:3", f"{path}:4"]
+
+
+def test_crlf_and_bom_are_read_as_text(tmp_path):
+    path = tmp_path / "x_train.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "قصف O\r\nدرعا B-LOC\r\n\r\n".encode())
+    [d] = read_conll(path, load_label_map("anercorp"), Problems())
+    assert d.text == "قصف درعا" and d.entities == [LabelledSpan(4, 8, "LOC")]
+
+
+@pytest.mark.parametrize("task,message", [
+    ({"data": {"text": "درعا"}, "annotations": {"result": []}}, "'annotations' must be a list of objects"),
+    ({"data": {"text": "درعا"}, "annotations": ["x"]}, "'annotations' must be a list of objects"),
+    ({"data": {"text": "درعا"}, "annotations": [{"result": {"type": "labels"}}]}, "'result' must be a list"),
+    ({"data": {"text": "درعا"}, "annotations": [{"result": ["labels"]}]}, "result #0 is not an object"),
+    ({"data": {"text": "درعا"}, "annotations": [{"result": [{"type": "labels", "value": [0, 4]}]}]},
+     "result #0: 'value' is not an object"),
+    ({"data": {"text": "درعا"}, "annotations": [{"result": [{"type": "labels", "value": {
+        "start": 0, "end": 4, "labels": [7]}}]}]}, "exactly one label"),
+])
+def test_labelstudio_malformed_tasks_are_clear_errors(tmp_path, task, message):
+    path = write(tmp_path / "export.json", json.dumps([{"data": {"text": "قصف"}, "annotations": []}, task],
+                                                      ensure_ascii=False))
+    p = Problems()
+    read_labelstudio(path, load_label_map("spec"), p)
+    assert len(p.errors) == 1 and f"{path} task #1" in p.errors[0] and message in p.errors[0]
+
+
+def test_anchor_names_file_and_line_of_invalid_utf8(tmp_path):
+    from training.anchor import AnchorError, anchor_file
+
+    (tmp_path / "a.txt").write_bytes("قصف\r\n".encode() + b"\xff")
+    src = tmp_path / "s.jsonl"
+    src.write_text(json.dumps({"id": "a", "text_file": "a.txt"}) + "\n", encoding="utf-8")
+    with pytest.raises(AnchorError, match=r"s.jsonl:1: a: text_file .*a.txt: line 2: invalid UTF-8"):
+        anchor_file(src, tmp_path / "out.jsonl")
+    (tmp_path / "a.txt").write_bytes("قصف درعا\r\n".encode())
+    assert anchor_file(src, tmp_path / "out.jsonl") == 1
+    assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["text"] == "قصف درعا\n"

@@ -31,13 +31,17 @@ def _f1(a: set[Any], b: set[Any]) -> dict[str, float]:
 
 
 def _kappa(pairs: Sequence[tuple[bool, bool]]) -> float:
-    n = len(pairs)
-    if not n:
+    """Cohen's kappa of two passes' yes/no decisions (scikit-learn).
+
+    Where it is undefined (no decisions, or both passes give one and the same answer
+    throughout, so chance agreement is 1) the passes agree perfectly: 1.0.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    first, second = [x for x, _ in pairs], [y for _, y in pairs]
+    if first == second:
         return 1.0
-    po = sum(x == y for x, y in pairs) / n
-    pa, pb = sum(x for x, _ in pairs) / n, sum(y for _, y in pairs) / n
-    pe = pa * pb + (1 - pa) * (1 - pb)
-    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+    return float(cohen_kappa_score(first, second, labels=[False, True]))
 
 
 def _sentence_labels(doc: dict[str, Any], coarse: bool) -> list[set[str]]:

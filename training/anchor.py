@@ -37,7 +37,7 @@ from rasd.errors import InputError
 from rasd.iob import is_proclitic
 from rasd.schema import ENTITY_LABELS, SUB_EVENT_LABELS
 from rasd.text import tokenize
-from training.readers import iter_json_lines
+from training.readers import describe_file_decode_error, iter_json_lines
 
 
 class AnchorError(InputError):
@@ -145,7 +145,15 @@ def anchor_document(doc: dict[str, Any], base_dir: Path | None = None) -> dict[s
     if "text" in doc:
         text = doc["text"]
     elif "text_file" in doc:
-        text = ((base_dir or Path.cwd()) / doc["text_file"]).read_text(encoding="utf-8")
+        path = (base_dir or Path.cwd()) / str(doc["text_file"])
+        try:
+            # Bytes, not read_text: a decoding error then names the line and byte at fault.
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise AnchorError(f"{doc_id}: text_file {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise AnchorError(f"{doc_id}: text_file {path}: {describe_file_decode_error(exc)}") from None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text gives
     else:
         raise AnchorError(f"{doc_id}: needs 'text' or 'text_file'")
     words = tokenize(text)

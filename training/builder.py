@@ -25,6 +25,7 @@ from typing import Any
 from rasd.errors import InputError
 from rasd.iob import SpanConflictError, spans_to_tags
 from rasd.schema import ENTITY_LABELS, EVENT_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of
+from rasd.text import Segment
 from training.documents import AnnotatedDocument, DataError, Problems
 from training.label_maps import LabelMap, detect_label_map, load_label_map
 from training.readers import READERS, detect_format
@@ -113,11 +114,19 @@ def _expand(spec: InputSpec, problems: Problems) -> list[Path]:
 
 def load_documents(inputs: Sequence[InputSpec],
                    problems: Problems) -> tuple[list[AnnotatedDocument], dict[str, LabelMap]]:
-    """Read every input; returns documents and, per source name, its label map."""
+    """Read every input; returns documents and, per source name, its label map.
+
+    Every input named must give documents: a file that gives none (empty, only blank lines)
+    is an error naming it, and so is a folder none of whose files gives any. Inside a folder
+    that gives some, a file without documents is only warned about (``file_without_documents``,
+    each named), since a corpus folder may hold an empty split or placeholder.
+    """
     docs: list[AnnotatedDocument] = []
     maps: dict[str, LabelMap] = {}
     for spec in inputs:
-        for path in _expand(spec, problems):
+        paths = _expand(spec, problems)
+        errors_before, read = len(problems.errors), 0
+        for path in paths:
             fmt = spec.format or detect_format(path)
             if fmt not in READERS:
                 raise DataError(f"{path}: unknown format {fmt!r} (choose from {', '.join(READERS)})")
@@ -126,12 +135,24 @@ def load_documents(inputs: Sequence[InputSpec],
                 raise DataError(f"{path}: CoNLL input needs --label-map (a YAML file, or one of the "
                                 "built-in maps for known corpora)")
             lmap = load_label_map(name)
+            file_errors, n = len(problems.errors), 0
             for doc in READERS[fmt](path, lmap, problems):
                 known = maps.setdefault(doc.source, lmap)
                 if known != lmap:
                     raise DataError(f"{doc.origin}: source '{doc.source}' is read with label map "
                                     f"'{lmap.name}' here and '{known.name}' elsewhere")
                 docs.append(doc)
+                n += 1
+            read += n
+            # A file whose every line was bad has its errors already; this is for the silent case.
+            if n == 0 and len(problems.errors) == file_errors:
+                empty = f"{path}: no documents in this {fmt} file (it is empty or holds only blank lines)"
+                if len(paths) > 1:
+                    problems.warn("file_without_documents", empty)
+                else:
+                    problems.error(empty)
+        if read == 0 and len(paths) > 1 and len(problems.errors) == errors_before:
+            problems.error(f"{spec.path}: no documents in any of its {len(paths)} data files")
     return docs, maps
 
 
@@ -176,12 +197,20 @@ def assign_splits(docs: Sequence[AnnotatedDocument], options: BuildOptions, prob
     return split_of
 
 
-def document_examples(doc: AnnotatedDocument, lmap: LabelMap, problems: Problems) -> list[dict[str, Any]]:
-    """The sentence examples of one validated document."""
+def document_examples(doc: AnnotatedDocument, lmap: LabelMap, problems: Problems,
+                      sentences: Sequence[Segment] | None = None) -> list[dict[str, Any]]:
+    """The sentence examples of one validated document.
+
+    ``sentences`` (default: :func:`~training.validation.assign_sentences` of ``doc``) lets a
+    prediction be cut exactly as its gold document was, so that example i of one is example
+    i of the other; its entities must then lie each within one of them.
+    """
     mask = [t in lmap.entity_types for t in ENTITY_LABELS]
     tag_id = {t: i for i, t in enumerate(IOB2_TAGS)}
     examples = []
-    for index, sent in enumerate(assign_sentences(doc, problems)):
+    if sentences is None:
+        sentences = assign_sentences(doc, problems)
+    for index, sent in enumerate(sentences):
         ents = [s for s in doc.entities if sent.start <= s.start < sent.end]
         try:
             tags = spans_to_tags(sent.words, ents)
@@ -233,7 +262,8 @@ def build(inputs: Sequence[InputSpec], options: BuildOptions = BuildOptions()) -
     """Read, validate, split and convert ``inputs`` into a DatasetDict.
 
     Raises:
-        DataError: listing every fatal problem, each with its file, line or document and span.
+        DataError: listing every fatal problem, each with its file, line or document and span
+            (an input that gives no documents at all is one, see :func:`load_documents`).
     """
     import datasets as ds
 

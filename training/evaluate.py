@@ -112,16 +112,21 @@ def confusion(gold: np.ndarray, prob: np.ndarray, thresholds: Sequence[float]) -
 
 
 def _pr_curve(gold: np.ndarray, prob: np.ndarray) -> dict[str, list[float]]:
-    """Micro-averaged sentence-level precision/recall over one global threshold."""
+    """Micro-averaged sentence-level precision/recall at each global threshold of ``THRESHOLD_GRID``.
+
+    The same grid the thresholds are tuned on, rather than every distinct score
+    (``sklearn.metrics.precision_recall_curve``): the points are the choices one can make.
+    With nothing predicted precision is 1; with nothing to find recall is 0.
+    """
+    from sklearn.metrics import precision_score, recall_score
+
     points: dict[str, list[float]] = {"threshold": [], "precision": [], "recall": []}
+    gold = np.asarray(gold).astype(np.int64)
     for t in THRESHOLD_GRID:
-        pred = prob >= t
-        tp = int((pred & (gold == 1)).sum())
-        fp = int((pred & (gold == 0)).sum())
-        fn = int((~pred & (gold == 1)).sum())
+        pred = (prob >= t).astype(np.int64)
         points["threshold"].append(float(t))
-        points["precision"].append(tp / (tp + fp) if tp + fp else 1.0)
-        points["recall"].append(tp / (tp + fn) if tp + fn else 0.0)
+        points["precision"].append(float(precision_score(gold, pred, average="micro", zero_division=1.0)))
+        points["recall"].append(float(recall_score(gold, pred, average="micro", zero_division=0.0)))
     return points
 
 
@@ -167,17 +172,65 @@ def evaluate_model(model_dir: str | Path, data: str | Path, split: str | None = 
     return report
 
 
+def _prediction_spans(pred: dict[str, Any], layer: str, labels: Sequence[str], text: str,
+                      where: str) -> list[tuple[int, int, str]]:
+    """The ``entities`` or ``events`` of one prediction, checked: a bad item is an error naming its line."""
+    items = pred.get(layer, [])
+    if not isinstance(items, list):
+        raise InputError(f"{where}: '{layer}' must be a list")
+    spans = []
+    for item in items:
+        start, end = (item.get("start"), item.get("end")) if isinstance(item, dict) else (None, None)
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):
+            raise InputError(f"{where}: {layer} item {item!r:.120} needs integer 'start' and 'end'")
+        # rasd predict's event records name their type in ACLED's terms; SPEC spans say "label".
+        label = item.get("sub_event_type", item.get("label")) if layer == "events" else item.get("label")
+        if label not in labels:
+            raise InputError(f"{where}: {layer} item ({start}, {end}) has unknown label {label!r}")
+        if not 0 <= start < end <= len(text):
+            raise InputError(f"{where}: {layer} span ({start}, {end}) is out of range for a text of length "
+                             f"{len(text)}")
+        spans.append((start, end, label))
+    return spans
+
+
+def _cut_at_sentences(spans: Sequence[tuple[int, int, str]], sentences: Sequence[Any],
+                      where: str) -> tuple[list[Any], list[str]]:
+    """Entity spans cut into their pieces inside ``sentences``; also a note per span that was cut.
+
+    A predicted entity that runs over a gold sentence cut cannot be one example's entity:
+    each piece is scored in its own sentence, as a model run scores word tags per sentence
+    (so a wrong crossing prediction costs precision instead of vanishing), and the span is
+    counted in the report.
+    """
+    from training.documents import LabelledSpan
+
+    pieces, cut = [], []
+    for start, end, label in spans:
+        inside = [LabelledSpan(max(start, s.start), min(end, s.end), label) for s in sentences
+                  if any(a < end and start < b for a, b in s.words)]
+        if not inside:
+            raise InputError(f"{where}: entity span ({start}, {end}, {label}) covers no word of the text")
+        if len(inside) > 1:
+            cut.append(f"{where}: entity ({start}, {end}, {label}) crosses {len(inside) - 1} sentence cut(s)")
+        pieces.extend(inside)
+    return pieces, cut
+
+
 def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str, Any]:
-    """Score a ``rasd predict`` JSON Lines file against gold annotations (SPEC JSONL).
+    """Score a ``rasd predict`` JSON Lines file against gold annotations (any builder input).
 
     A prediction matches a gold document by id, by file stem (``rasd predict`` ids are paths)
-    or by identical text. Predicted entities and incident sentences go through the same
-    segmentation and IOB2 conversion as the gold, then the same scoring as a model run.
+    or by identical text. Predicted entities and incident sentences are cut into the gold
+    document's own sentences (a CoNLL corpus's, or those the builder merged around a gold
+    span) and converted to IOB2 the same way, so that row i of the predictions is row i of
+    the gold; then they are scored as a model run is. A predicted entity that crosses a gold
+    sentence cut is scored as its pieces and counted under ``prediction_spans_split``.
     """
     from training.builder import InputSpec as Spec
     from training.builder import document_examples, load_documents
     from training.documents import AnnotatedDocument, LabelledSpan, Problems
-    from training.validation import validate_corpus
+    from training.validation import assign_sentences, validate_corpus
 
     problems = Problems()
     gold_docs, maps = load_documents([Spec(Path(gold))], problems)
@@ -192,20 +245,23 @@ def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str
             by_key.setdefault(key, obj)
     rows: dict[str, list[Any]] = {}
     pred_rows: dict[str, list[Any]] = {}
-    missing = []
+    missing, cut = [], []
     for doc in gold_docs:
         pred = by_key.get(doc.id) or by_key.get("text:" + doc.text)
         if pred is None:
             missing.append(doc.id)
             continue
+        where = pred["_where"]
         if pred["text"] != doc.text:
-            raise InputError(f"{pred['_where']}: prediction for document {doc.id} has a different text")
-        as_doc = AnnotatedDocument(
-            doc.id, doc.text, [LabelledSpan(e["start"], e["end"], e["label"]) for e in pred.get("entities", [])],
-            [LabelledSpan(e["start"], e["end"], e["label"]) for e in pred.get("events", [])], doc.source,
-            pred["_where"])
+            raise InputError(f"{where}: prediction for document {doc.id} has a different text")
+        sentences = assign_sentences(doc, problems)
+        entities, doc_cut = _cut_at_sentences(_prediction_spans(pred, "entities", ENTITY_LABELS, doc.text, where),
+                                              sentences, where)
+        cut += doc_cut
+        events = [LabelledSpan(*e) for e in _prediction_spans(pred, "events", SUB_EVENT_LABELS, doc.text, where)]
+        as_doc = AnnotatedDocument(doc.id, doc.text, entities, events, doc.source, where)
         for target, d in ((rows, doc), (pred_rows, as_doc)):
-            for ex in document_examples(d, maps[doc.source], problems):
+            for ex in document_examples(d, maps[doc.source], problems, sentences):
                 for k, v in ex.items():
                     target.setdefault(k, []).append(v)
     if missing:
@@ -215,6 +271,7 @@ def score_prediction_file(predictions: str | Path, gold: str | Path) -> dict[str
     probs = np.array(pred_rows["incident_labels"], dtype=float)
     report = score_rows(rows, tags, probs, group_documents(rows), [0.5] * probs.shape[1])
     report["data"], report["predictions"] = str(gold), str(predictions)
+    report["prediction_spans_split"] = {"entities": len(cut), "examples": cut[:5]}
     return report
 
 
@@ -233,8 +290,12 @@ def to_markdown(report: dict[str, Any]) -> str:
     """Markdown tables of a report: entities per type, incidents per event and sub-event type."""
     ent = report["entities"]
     lines = [f"Data: `{report.get('data', '?')}` ({report['documents']} documents, {report['sentences']} "
-             f"sentences); entity types scored: {', '.join(report['entity_types_scored'])}.", "",
-             "| entities | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+             f"sentences); entity types scored: {', '.join(report['entity_types_scored'])}."]
+    split = report.get("prediction_spans_split", {}).get("entities", 0)
+    if split:
+        lines.append(f"{split} predicted entit{'y' if split == 1 else 'ies'} crossed a gold sentence cut and "
+                     "were scored as their pieces.")
+    lines += ["", "| entities | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, row in [*sorted(ent["per_type"].items()), ("micro", ent["micro"]), ("macro", ent["macro"])]:
         lines.append(f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
                      f"{row.get('support', '')} |")

@@ -1,4 +1,4 @@
-"""Entity (seqeval, strict IOB2) and incident (multi-label) scores.
+"""Entity (seqeval, strict IOB2) and incident (multi-label, scikit-learn) scores.
 
 Example:
     >>> s = entity_scores([["B-LOC", "O", "B-PER", "I-PER"]], [["B-LOC", "O", "B-PER", "O"]])
@@ -22,7 +22,7 @@ def entity_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) 
     from seqeval.scheme import IOB2
 
     if not any(t != "O" for s in gold for t in s) and not any(t != "O" for s in pred for t in s):
-        return {"micro": _prf(0, 0, 0), "macro": _prf(0, 0, 0), "per_type": {}}
+        return {"micro": dict(_ZERO, support=0), "macro": dict(_ZERO, support=0), "per_type": {}}
     report = classification_report(list(map(list, gold)), list(map(list, pred)), mode="strict",
                                    scheme=IOB2, output_dict=True, zero_division=0)
     per_type = {k: _clean(v) for k, v in report.items() if not k.endswith(" avg")}
@@ -34,11 +34,7 @@ def _clean(row: dict[str, Any]) -> dict[str, float]:
             "f1": float(row["f1-score"]), "support": int(row["support"])}
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "support": tp + fn}
+_ZERO = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 
 def mask_unannotated(tags: Sequence[str], annotated: Sequence[str]) -> list[str]:
@@ -47,18 +43,28 @@ def mask_unannotated(tags: Sequence[str], annotated: Sequence[str]) -> list[str]
 
 
 def _multilabel(gold: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
-    per = {}
-    for k, label in enumerate(labels):
-        tp = int(((gold[:, k] == 1) & (pred[:, k] == 1)).sum())
-        fp = int(((gold[:, k] == 0) & (pred[:, k] == 1)).sum())
-        fn = int(((gold[:, k] == 1) & (pred[:, k] == 0)).sum())
-        per[label] = _prf(tp, fp, fn) | {"predicted": tp + fp}
-    tp = int(((gold == 1) & (pred == 1)).sum())
-    fp = int(((gold == 0) & (pred == 1)).sum())
-    fn = int(((gold == 1) & (pred == 0)).sum())
-    present = [v for v in per.values() if v["support"] > 0]
-    macro = {m: float(np.mean([v[m] for v in present])) if present else 0.0 for m in ("precision", "recall", "f1")}
-    return {"micro": _prf(tp, fp, fn), "macro": macro | {"classes": len(present)}, "per_class": per}
+    """Per-class, micro and macro precision/recall/F1 of multi-hot ``pred`` against ``gold``.
+
+    A class or average with nothing to divide by scores 0 (``zero_division=0``); macro runs
+    over the classes present in ``gold`` only, whose number is reported as ``classes``.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
+    if gold.shape[0] == 0:  # scikit-learn refuses empty input; nothing was scored
+        return {"micro": dict(_ZERO, support=0), "macro": dict(_ZERO, classes=0),
+                "per_class": {label: dict(_ZERO, support=0, predicted=0) for label in labels}}
+    support = gold.sum(axis=0)
+    p, r, f, _ = precision_recall_fscore_support(gold, pred, average=None, zero_division=0)
+    per = {label: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]), "support": int(support[k]),
+                   "predicted": int(pred[:, k].sum())} for k, label in enumerate(labels)}
+    mp, mr, mf, _ = precision_recall_fscore_support(gold, pred, average="micro", zero_division=0)
+    present = [int(k) for k in np.flatnonzero(support)]
+    macro = dict(_ZERO)
+    if present:
+        ap, ar, af, _ = precision_recall_fscore_support(gold, pred, labels=present, average="macro", zero_division=0)
+        macro = {"precision": float(ap), "recall": float(ar), "f1": float(af)}
+    return {"micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "support": int(support.sum())},
+            "macro": macro | {"classes": len(present)}, "per_class": per}
 
 
 def to_event_types(multi_hot: np.ndarray, labels: Sequence[str] = SUB_EVENT_LABELS) -> np.ndarray:

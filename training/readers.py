@@ -2,8 +2,9 @@
 
 Each reader maps labels through a :class:`~training.label_maps.LabelMap` and
 records every problem in a :class:`~training.documents.Problems` log with the
-file and line (or task) it comes from. Offsets are checked later, in one place
-(:mod:`training.validation`).
+file and line (or task) it comes from, invalid UTF-8 included, and reads on. Text
+files are read line by line through one reader, :func:`iter_text_lines`. Offsets
+are checked later, in one place (:mod:`training.validation`).
 
 Example:
     >>> import tempfile, pathlib
@@ -93,78 +94,168 @@ def _parse_spec_span(raw: Any, text: str, where: str, problems: Problems) -> tup
     return start, end, label
 
 
-def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+# Invalid bytes come through ``surrogateescape`` as lone surrogates, which valid UTF-8 never decodes to.
+_ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
+
+
+def iter_text_lines(path: Path) -> Iterator[tuple[int, str | UnicodeDecodeError]]:
+    """``(line number, line)`` for every line of a UTF-8 text file, the one line reader of the builder.
+
+    A line that is not valid UTF-8 comes as its :class:`UnicodeDecodeError` (offsets into that
+    line's bytes) instead of ending the file, so a caller can report it with the line number
+    and read on. Newlines are universal (``\\r\\n`` is one) and a leading byte-order mark is
+    not part of the text.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+        >>> _ = f.write_bytes(b"ok\\n\\xff\\n")
+        >>> [(n, line if isinstance(line, str) else describe_decode_error(line)) for n, line in iter_text_lines(f)]
+        [(1, 'ok\\n'), (2, 'invalid UTF-8 (invalid start byte 0xff at byte offset 0 of the line)')]
+    """
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if _ESCAPED_BYTE_RE.search(line):
+                try:  # the line's own bytes again, to get the real error with its byte offset
+                    line.encode("utf-8", "surrogateescape").decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield lineno, exc
+                    continue
+            yield lineno, line
+
+
+def describe_decode_error(exc: UnicodeDecodeError, of: str = "the line") -> str:
+    """``invalid UTF-8 (…)`` with the offending byte and its offset in ``of``."""
+    return f"invalid UTF-8 ({exc.reason} 0x{exc.object[exc.start]:02x} at byte offset {exc.start} of {of})"
+
+
+def describe_file_decode_error(exc: UnicodeDecodeError) -> str:
+    """``line N: invalid UTF-8 (…)`` for an error from decoding a whole file's bytes at once."""
+    line = exc.object.count(b"\n", 0, exc.start) + 1
+    return f"line {line}: {describe_decode_error(exc, 'the file')}"
+
+
+def iter_json_lines(path: Path, problems: Problems | None = None) -> Iterator[tuple[int, Any]]:
     """``(line number, parsed object)`` for each non-blank line of a JSON Lines file.
 
-    A line that is not JSON is fatal here (an :class:`InputError` naming file and line); for
-    tools that read one file whole (evaluation, anchoring), not for the corpus builder, which
-    collects every problem of a corpus before stopping.
+    Without ``problems`` a line that is not UTF-8 or not JSON is fatal (an :class:`InputError`
+    naming file and line), for tools that read one file whole (evaluation, anchoring). With
+    it, each such line is logged there and skipped, so the corpus builder collects every
+    problem of a corpus before stopping.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
+        >>> _ = f.write_text('{"id": 1}\\n\\n{oops\\n[2]\\n', encoding="utf-8")
+        >>> p = Problems()
+        >>> list(iter_json_lines(f, p)), [e.split(": ", 1)[1] for e in p.errors]
+        ([(1, {'id': 1}), (4, [2])], ['invalid JSON (Expecting property name enclosed in double quotes at column 2)'])
     """
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    for lineno, line in iter_text_lines(path):
+        where = f"{path}:{lineno}"
+        if isinstance(line, UnicodeDecodeError):
+            message = f"{where}: {describe_decode_error(line)}"
+        elif not line.strip():
+            continue
+        else:
             try:
                 yield lineno, json.loads(line)
+                continue
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+                message = f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"
+        if problems is None:
+            raise InputError(message)
+        problems.error(message)
 
 
 def read_jsonl(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
     """Read SPEC §1 JSON Lines (one annotated document a line)."""
     docs = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
+    for lineno, raw in iter_json_lines(path, problems):
+        where = f"{path}:{lineno}"
+        if not isinstance(raw, dict):
+            problems.error(f"{where}: expected a JSON object, got {type(raw).__name__}")
+            continue
+        unknown = set(raw) - _DOC_KEYS
+        missing = {"id", "text"} - set(raw)
+        if unknown or missing:
+            what = f"unknown key(s) {sorted(unknown)}" if unknown else f"missing key(s) {sorted(missing)}"
+            problems.error(f"{where}: {what}")
+            continue
+        doc_id, text = raw["id"], raw["text"]
+        if not isinstance(doc_id, str) or not doc_id or not isinstance(text, str):
+            problems.error(f"{where}: 'id' must be a non-empty string and 'text' a string")
+            continue
+        where = f"{where} (document {doc_id})"
+        spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
+        for layer in ("entities", "events"):
+            items = raw.get(layer, [])
+            if not isinstance(items, list):
+                problems.error(f"{where}: '{layer}' must be a list")
                 continue
-            where = f"{path}:{lineno}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.error(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            if not isinstance(raw, dict):
-                problems.error(f"{where}: expected a JSON object, got {type(raw).__name__}")
-                continue
-            unknown = set(raw) - _DOC_KEYS
-            missing = {"id", "text"} - set(raw)
-            if unknown or missing:
-                what = f"unknown key(s) {sorted(unknown)}" if unknown else f"missing key(s) {sorted(missing)}"
-                problems.error(f"{where}: {what}")
-                continue
-            doc_id, text = raw["id"], raw["text"]
-            if not isinstance(doc_id, str) or not doc_id or not isinstance(text, str):
-                problems.error(f"{where}: 'id' must be a non-empty string and 'text' a string")
-                continue
-            where = f"{where} (document {doc_id})"
-            spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
-            for layer in ("entities", "events"):
-                items = raw.get(layer, [])
-                if not isinstance(items, list):
-                    problems.error(f"{where}: '{layer}' must be a list")
-                    continue
-                for item in items:
-                    parsed = _parse_spec_span(item, text, f"{where} {layer}", problems)
-                    if parsed is not None:
-                        _append(spans, _map_span(*parsed, lmap, f"{where} {layer}", problems, layer))
-            meta = raw.get("meta", {})
-            if not isinstance(meta, dict):
-                problems.error(f"{where}: 'meta' must be an object")
-                meta = {}
-            docs.append(AnnotatedDocument(doc_id, text, spans[0], spans[1],
-                                 source=str(meta.get("source", lmap.name)), origin=where, meta=meta))
+            for item in items:
+                parsed = _parse_spec_span(item, text, f"{where} {layer}", problems)
+                if parsed is not None:
+                    _append(spans, _map_span(*parsed, lmap, f"{where} {layer}", problems, layer))
+        meta = raw.get("meta", {})
+        if not isinstance(meta, dict):
+            problems.error(f"{where}: 'meta' must be an object")
+            meta = {}
+        docs.append(AnnotatedDocument(doc_id, text, spans[0], spans[1],
+                                      source=str(meta.get("source", lmap.name)), origin=where, meta=meta))
     return docs
 
 
 # ---------------------------------------------------------------- Label Studio
 
 
-def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
-    """Read a Label Studio JSON export: ``labels`` results become entities or incidents."""
+def _read_json_file(path: Path, problems: Problems) -> Any | None:
+    """A whole JSON file, or None with the reason (bad UTF-8 with its line and byte, bad JSON) logged."""
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.error(f"{path}: {describe_file_decode_error(exc)}")
+        return None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         problems.error(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})")
+        return None
+
+
+def _labelstudio_spans(results: list[Any], text: str, lmap: LabelMap, where: str,
+                       problems: Problems) -> tuple[list[LabelledSpan], list[LabelledSpan]]:
+    """Entities and incidents of one annotation's ``result`` list; malformed items are logged."""
+    spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
+    for k, result in enumerate(results):
+        if not isinstance(result, dict):
+            problems.error(f"{where}: result #{k} is not an object ({result!r})")
+            continue
+        name = f"#{k}" if "id" not in result else repr(result["id"])
+        if result.get("type") != "labels":
+            continue
+        value = result.get("value")
+        if not isinstance(value, dict):
+            problems.error(f"{where}: result {name}: 'value' is not an object ({value!r})")
+            continue
+        labels = value.get("labels")
+        start, end = value.get("start"), value.get("end")
+        if (not isinstance(start, int) or not isinstance(end, int) or not isinstance(labels, list)
+                or len(labels) != 1 or not isinstance(labels[0], str)):
+            problems.error(f"{where}: result {name} needs integer start/end and exactly one label, got {value!r}")
+            continue
+        if "text" in value and 0 <= start <= end <= len(text) and value["text"] != text[start:end]:
+            problems.error(f"{where}: result at {start}-{end} says {value['text']!r} but the "
+                           f"text there is {text[start:end]!r}")
+            continue
+        _append(spans, _map_span(start, end, labels[0], lmap, where, problems))
+    return spans
+
+
+def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[AnnotatedDocument]:
+    """Read a Label Studio JSON export: ``labels`` results become entities or incidents."""
+    tasks = _read_json_file(path, problems)
+    if tasks is None:
         return []
     if not isinstance(tasks, list):
         problems.error(f"{path}: expected a list of tasks (Label Studio 'JSON' export)")
@@ -179,31 +270,24 @@ def read_labelstudio(path: Path, lmap: LabelMap, problems: Problems) -> list[Ann
         text = data["text"]
         doc_id = str(data.get("id", f"ls-{task.get('id', n)}"))
         where = f"{where} (document {doc_id})"
-        annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+        annotations = task.get("annotations", [])
+        if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+            problems.error(f"{where}: 'annotations' must be a list of objects, got {annotations!r:.80}")
+            continue
+        annotations = [a for a in annotations if not a.get("was_cancelled")]
         if not annotations:
             problems.warn("labelstudio_task_without_annotation", where)
             continue
         if len(annotations) > 1:
             # Several annotators on one task: the first completed annotation is used.
             problems.warn("labelstudio_extra_annotations_unused", where, len(annotations) - 1)
-        spans: tuple[list[LabelledSpan], list[LabelledSpan]] = ([], [])
-        for result in annotations[0].get("result", []):
-            if result.get("type") != "labels":
-                continue
-            value = result.get("value", {})
-            labels = value.get("labels") or []
-            start, end = value.get("start"), value.get("end")
-            if not isinstance(start, int) or not isinstance(end, int) or len(labels) != 1:
-                problems.error(f"{where}: result {result.get('id', '?')} needs integer start/end "
-                               f"and exactly one label, got {value!r}")
-                continue
-            if "text" in value and 0 <= start <= end <= len(text) and value["text"] != text[start:end]:
-                problems.error(f"{where}: result at {start}-{end} says {value['text']!r} but the "
-                               f"text there is {text[start:end]!r}")
-                continue
-            _append(spans, _map_span(start, end, labels[0], lmap, where, problems))
-        docs.append(AnnotatedDocument(doc_id, text, spans[0], spans[1], source=lmap.name, origin=where,
-                             meta={k: v for k, v in data.items() if k not in ("text", "id")}))
+        results = annotations[0].get("result", [])
+        if not isinstance(results, list):
+            problems.error(f"{where}: the annotation's 'result' must be a list, got {results!r:.80}")
+            continue
+        entities, events = _labelstudio_spans(results, text, lmap, where, problems)
+        docs.append(AnnotatedDocument(doc_id, text, entities, events, source=lmap.name, origin=where,
+                                      meta={k: v for k, v in data.items() if k not in ("text", "id")}))
     return docs
 
 
@@ -229,37 +313,40 @@ def _tag_spans(tags: list[str], where: list[str], column: int, problems: Problem
     return spans
 
 
-def _conll_blocks(path: Path, lmap: LabelMap, problems: Problems):
+def _conll_blocks(path: Path, lmap: LabelMap,
+                  problems: Problems) -> Iterator[tuple[bool, list[tuple[str, list[str], str]]]]:
     """Yield (is_docstart, [(token, [tags], where)]) sentences of a CoNLL file."""
     sentence: list[tuple[str, list[str], str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            cols = line.split()
-            if not cols:
-                if sentence:
-                    yield False, sentence
-                sentence = []
-                continue
-            if cols[0] == "-DOCSTART-":
-                if sentence:
-                    yield False, sentence
-                sentence = []
-                yield True, []
-                continue
-            where = f"{path}:{lineno}"
-            if len(cols) < 2:
-                problems.error(f"{where}: token {cols[0]!r} has no tag column")
-                continue
-            if cols[0] in lmap.drop_tokens:
-                problems.fix(f"dropped_marker_token:{cols[0]}", where)
-                continue
-            tags = []
-            for tag in cols[1:]:
-                if tag in lmap.tag_fixes:
-                    problems.fix(f"tag_typo:{tag}", f"{where}: {tag} → {lmap.tag_fixes[tag]}")
-                    tag = lmap.tag_fixes[tag]
-                tags.append(tag)
-            sentence.append((cols[0], tags, where))
+    for lineno, line in iter_text_lines(path):
+        where = f"{path}:{lineno}"
+        if isinstance(line, UnicodeDecodeError):
+            problems.error(f"{where}: {describe_decode_error(line)}")
+            continue
+        cols = line.split()
+        if not cols:
+            if sentence:
+                yield False, sentence
+            sentence = []
+            continue
+        if cols[0] == "-DOCSTART-":
+            if sentence:
+                yield False, sentence
+            sentence = []
+            yield True, []
+            continue
+        if len(cols) < 2:
+            problems.error(f"{where}: token {cols[0]!r} has no tag column")
+            continue
+        if cols[0] in lmap.drop_tokens:
+            problems.fix(f"dropped_marker_token:{cols[0]}", where)
+            continue
+        tags = []
+        for tag in cols[1:]:
+            if tag in lmap.tag_fixes:
+                problems.fix(f"tag_typo:{tag}", f"{where}: {tag} → {lmap.tag_fixes[tag]}")
+                tag = lmap.tag_fixes[tag]
+            tags.append(tag)
+        sentence.append((cols[0], tags, where))
     if sentence:
         yield False, sentence
 
@@ -335,5 +422,5 @@ def detect_format(path: Path) -> str:
     return "conll"
 
 
-__all__ = ["READERS", "detect_format", "load_label_map", "read_conll", "read_jsonl",
-           "read_labelstudio", "split_from_name"]
+__all__ = ["READERS", "describe_decode_error", "describe_file_decode_error", "detect_format", "iter_json_lines",
+           "iter_text_lines", "load_label_map", "read_conll", "read_jsonl", "read_labelstudio", "split_from_name"]
