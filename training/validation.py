@@ -18,15 +18,12 @@ Example:
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Sequence
 
 from rasd.iob import is_proclitic
 from rasd.schema import SUB_EVENT_LABELS
-from rasd.text import Segment, segment
+from rasd.text import Segment, has_arabic_letters, segment
 from training.documents import AnnotatedDocument, LabelledSpan, Problems
-
-_ARABIC_LETTER_RE = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 
 
 def _words_of(doc: AnnotatedDocument) -> list[tuple[int, int]]:
@@ -96,7 +93,7 @@ def validate_document(doc: AnnotatedDocument, entity_types: Sequence[str],
     if not doc.text.strip():
         problems.error(f"{doc.origin}: empty text")
         return None
-    if not _ARABIC_LETTER_RE.search(doc.text):
+    if not has_arabic_letters(doc.text):
         problems.warn("no_arabic_letters", f"{doc.origin}: no Arabic letters in the text")
     words = _words_of(doc)
     starts = [a for a, _ in words]
