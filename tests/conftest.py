@@ -33,7 +33,7 @@ def make_random_model(folder: Path, max_length: int = 64, seed: int = 0) -> Path
     from rasd.normalize import NormalizationConfig
     from rasd.text import segment
     from training.config import ScratchEncoder
-    from training.trainer import train_scratch_tokenizer
+    from training.scratch_tokenizer import train_scratch_tokenizer
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     words = [[t[a:b] for a, b in s.words] for t in texts for s in segment(t)]

@@ -51,3 +51,24 @@ def test_shipped_configs_load(root):
     for name in ("tiny", "e5-small-offline", "arabert-base"):
         cfg = load_config(root / "configs" / f"{name}.yaml")
         assert cfg.data.sources
+
+
+def test_scratch_window_longer_than_its_positions(tmp_path):
+    text = BASE.replace("model: {max_length: 64}", "model: {max_length: 128, scratch: {max_position_embeddings: 64}}")
+    with pytest.raises(ConfigError, match=r"model: max_length 128 exceeds scratch.max_position_embeddings 64"):
+        load_config(write(tmp_path, text))
+
+
+def test_one_yaml_reader_for_configs_and_label_maps(tmp_path):
+    from training.label_maps import load_label_map
+
+    for bad, message in (("a: [1", "invalid YAML"), ("- 1\n", "expected a mapping at the top level")):
+        path = tmp_path / "x.yaml"
+        path.write_text(bad, encoding="utf-8")
+        for load in (load_config, load_label_map):
+            with pytest.raises(ConfigError, match=message):
+                load(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_label_map(tmp_path)  # exists, but a folder

@@ -17,12 +17,58 @@ from training.push import PushError, plan_upload, push
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, root):
+def trained(tmp_path_factory, root):
+    """The run folder and what ``train()`` returned for it (caught on its way to the command line)."""
+    import training.trainer
+
     out = tmp_path_factory.mktemp("run")
-    code = training_main(["train", str(root / "configs" / "tiny.yaml"), "--output-dir", str(out),
-                          "--set", "training.num_train_epochs=3", "--set", "training.logging_steps=1"])
+    results = []
+    real = training.trainer.train
+
+    def spy(*args, **kwargs):
+        results.append(real(*args, **kwargs))
+        return results[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training.trainer, "train", spy)
+        code = training_main(["train", str(root / "configs" / "tiny.yaml"), "--output-dir", str(out),
+                              "--set", "training.num_train_epochs=3", "--set", "training.logging_steps=1"])
     assert code == 0
-    return out
+    return out, results[0]
+
+
+@pytest.fixture(scope="module")
+def run(trained):
+    return trained[0]
+
+
+def test_train_returns_a_frozen_result_with_test_headlines(trained, capsys):
+    import dataclasses
+
+    from training.evaluate import headline
+    from training.trainer import TrainResult
+
+    run, result = trained
+    assert isinstance(result, TrainResult)
+    assert result.model_dir == run / "model" and result.final_dir == run / "final"
+    report = json.loads((run / "eval" / "seeds.json").read_text(encoding="utf-8"))
+    assert result.test == {"seeds": headline(report)}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.model_dir = run  # type: ignore[misc]
+    assert str(result) == str(run / "model")  # what `print(f"model exported to {out}")` shows
+
+
+def test_training_arguments_are_recorded_and_carried_to_the_card(run):
+    args = json.loads((run / "training_args.json").read_text(encoding="utf-8"))
+    assert args["learning_rate"] == 0.001 and args["num_train_epochs"] == 3 and args["logging_steps"] == 1
+    assert args["seed"] == 42 and args["eval_strategy"] == "epoch" and args["hub_token"] in (None, "<HUB_TOKEN>")
+    assert json.loads((run / "model" / "training_args.json").read_text(encoding="utf-8")) == args
+    card = (run / "model" / "README.md").read_text(encoding="utf-8")
+    assert "- `learning_rate`: 0.001" in card and "- `logging_steps`: 1" in card
+    details = card.split("<details>")[1].split("</details>")[0]
+    assert "`adam_beta1`" in details and "`per_device_train_batch_size`" in details
+    # The data source's own description and licence, from training/data_sources.yaml.
+    assert "Daraa" in card and "project annotations (Apache-2.0)" in card
 
 
 def test_run_folder_has_everything(run):
@@ -155,7 +201,8 @@ def test_incident_rates_and_head_learning_rate(root):
     from transformers import TrainingArguments
 
     from training.builder import InputSpec, build
-    from training.trainer import PreparedSource, build_optimizer, incident_rates
+    from training.optim import build_optimizer
+    from training.sources import PreparedSource, incident_rates
 
     result = build([InputSpec(root / "seeds" / "annotations.jsonl")])
     rates = incident_rates([PreparedSource("seeds", result.dataset, 1.0, result.summary)])

@@ -45,6 +45,58 @@ def card_data(model_name: str, base_model: str, license: str, results: list[dict
                          eval_results=evals or None)
 
 
+#: How the card names where an incident threshold came from (training.thresholds' sources).
+THRESHOLD_SOURCES = {"class": "own dev tuning", "shared": "shared", "default": "default"}
+
+
+def entity_rows(entity_labels: list[str]) -> list[dict[str, str]]:
+    """The card's entity table for a model's own labels: the schema's words where it has the label.
+
+    Example:
+        >>> [r["definition"] for r in entity_rows(["PER", "VEHICLE"])][1]
+        'A label of this model outside the rasd schema (no definition there).'
+    """
+    known = {t.id: t for t in ENTITY_TYPES}
+    return [{"id": label, "name_ar": known[label].name_ar, "definition": known[label].definition} if label in known
+            else {"id": label, "name_ar": "–", "definition": "A label of this model outside the rasd schema "
+                                                              "(no definition there)."}
+            for label in entity_labels]
+
+
+def incident_rows(labels: list[str], event_types: list[str], thresholds: list[float],
+                  sources: list[str] | None) -> list[dict[str, str]]:
+    """The card's incident table: each label of the model with its threshold and where that came from.
+
+    Example:
+        >>> incident_rows(["armed_clash"], ["battles"], [0.35], ["class"])[0]["threshold"]
+        '0.35 (own dev tuning)'
+    """
+    known = {t.id: t for t in SUB_EVENT_TYPES}
+    sources = sources if sources is not None and len(sources) == len(labels) else [None] * len(labels)
+    return [{"id": label, "event_type": event, "name_ar": known[label].name_ar if label in known else "–",
+             "threshold": f"{th:.2f}" + (f" ({THRESHOLD_SOURCES.get(src, src)})" if src else "")}
+            for label, event, th, src in zip(labels, event_types, thresholds, sources)]
+
+
+def threshold_note(sources: list[str] | None, choice: dict[str, Any]) -> str:
+    """One paragraph on how the incident thresholds were chosen, from the run summary's record."""
+    if sources is None:
+        return "How these thresholds were chosen was not recorded with this model."
+    count = {kind: sources.count(kind) for kind in THRESHOLD_SOURCES}
+    positives = choice.get("min_positives")
+    parts = [f"{count['class']} of {len(sources)} classes had enough dev examples"
+             + (f" (at least {positives})" if positives else "") + " for a threshold of their own "
+             "(F1-maximising on the dev split)"]
+    if count["shared"]:
+        shared = choice.get("shared")
+        parts.append(f"{count['shared']} share one threshold" + (f" ({shared:.2f})" if shared is not None else "")
+                     + " tuned on their dev examples pooled")
+    parts.append(f"{count['default']} keep the default 0.5")
+    floor = choice.get("floor")
+    return ("Where each threshold comes from: " + "; ".join(parts) + "."
+            + (f" No tuned threshold is below {floor}." if floor is not None else ""))
+
+
 def render(data: Any, template: Path = TEMPLATE, **variables: Any) -> str:
     """The card text: ``template`` rendered with ``data`` as front matter and ``variables``."""
     from huggingface_hub import ModelCard

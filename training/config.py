@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
-from training.dataclass_io import ConfigError, coerce, from_dict, to_dict
+from training.dataclass_io import ConfigError, coerce, from_dict, read_yaml_mapping, to_dict
 
 
 @dataclass
@@ -58,6 +58,10 @@ class ModelSection:
             raise ValueError(f"max_length {self.max_length} is out of range [8, 8192]")
         if not 0 <= self.stride < self.max_length - 2:
             raise ValueError(f"stride {self.stride} must be in [0, max_length - 2)")
+        # A pretrained encoder's positions are checked when it is loaded (training.model_factory).
+        if self.scratch is not None and self.max_length > self.scratch.max_position_embeddings:
+            raise ValueError(f"max_length {self.max_length} exceeds scratch.max_position_embeddings "
+                             f"{self.scratch.max_position_embeddings}")
 
 
 @dataclass
@@ -165,15 +169,7 @@ def _apply_override(data: dict[str, Any], assignment: str) -> None:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     """Load a YAML config, apply ``key=value`` overrides, validate every section."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    data = read_yaml_mapping(path)
     for assignment in overrides or []:
         try:
             _apply_override(data, assignment)

@@ -114,8 +114,17 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_yaml(cls: type[T], path: str | Path) -> T:
-    """Load dataclass ``cls`` from a YAML file; errors name the file and the key."""
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The mapping at the top of a YAML file; errors name the file and what is wrong with it.
+
+    The one YAML reader of the training side: configs, label maps and the data-source registry.
+
+    Example:
+        >>> read_yaml_mapping("no/such.yaml")
+        Traceback (most recent call last):
+        ...
+        training.dataclass_io.ConfigError: no/such.yaml: cannot read: No such file or directory
+    """
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -123,9 +132,16 @@ def load_yaml(cls: type[T], path: str | Path) -> T:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    return from_dict(cls, data, str(path))
+    return data
+
+
+def load_yaml(cls: type[T], path: str | Path) -> T:
+    """Load dataclass ``cls`` from a YAML file; errors name the file and the key."""
+    return from_dict(cls, read_yaml_mapping(path), str(path))
 
 
 def to_dict(obj: Any) -> Any:

@@ -34,7 +34,9 @@ class LabelMap:
     Schema labels always map to themselves; ``labels`` adds foreign names;
     ``ignore`` lists labels deliberately left out (their tokens count as not
     annotated, and every use is counted). ``entity_types`` are the schema types
-    the source annotates: the others are *unknown* in it, never O.
+    the source annotates: the others are *unknown* in it, never O. ``description``,
+    ``license`` and ``citation`` are what the model card says of the corpus (sources that
+    share a map, like the SPEC format's, are described in ``training/data_sources.yaml``).
     """
 
     name: str
@@ -45,6 +47,7 @@ class LabelMap:
     tag_fixes: dict[str, str] = field(default_factory=dict)
     drop_tokens: tuple[str, ...] = ()
     documents: str = "file"
+    description: str = ""
     license: str = ""
     citation: str = ""
 

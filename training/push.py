@@ -80,7 +80,33 @@ def push(folder: Path, repo_id: str, private: bool = False, token: str | None = 
     if not token:
         raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
     api = HfApi(token=token)
-    api.create_repo(plan.repo_id, repo_type="model", private=private, exist_ok=True)
-    info = api.upload_folder(folder_path=str(plan.folder), repo_id=plan.repo_id, repo_type="model",
-                             commit_message=commit_message)
+    try:
+        api.create_repo(plan.repo_id, repo_type="model", private=private, exist_ok=True)
+        info = api.upload_folder(folder_path=str(plan.folder), repo_id=plan.repo_id, repo_type="model",
+                                 commit_message=commit_message)
+    except Exception as exc:
+        hub_error = _hub_error(exc, plan.repo_id, token)
+        if hub_error is None:
+            raise
+        raise hub_error from None
     return str(getattr(info, "commit_url", info))
+
+
+def _hub_error(exc: Exception, repo_id: str, token: str) -> PushError | None:
+    """The :class:`PushError` for a failure of the Hub or of the way to it; None for anything else (a bug)."""
+    from huggingface_hub import errors
+
+    transport = getattr(errors, "HTTPError", ConnectionError)  # the HTTP library's base error, re-exported
+    # Neither an answer nor a connection error should carry the token, but never let it through.
+    detail = (str(exc).splitlines() or [type(exc).__name__])[0].replace(token, "<token>")
+    if isinstance(exc, errors.HfHubHTTPError):
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        answer = detail if status is None or detail.startswith(str(status)) else f"{status} {detail}"
+        hint = " (check that the token may write to this repo)" if status in (401, 403) else ""
+        return PushError(f"{repo_id}: the Hugging Face Hub answered {answer}{hint}")
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return PushError(f"{repo_id}: HF_HUB_OFFLINE is set, so nothing can be uploaded (unset it to push)")
+    if isinstance(exc, (transport, ConnectionError, TimeoutError)):
+        return PushError(f"{repo_id}: could not reach the Hugging Face Hub ({type(exc).__name__}: {detail}); "
+                         "check the network connection or proxy and push again")
+    return None
