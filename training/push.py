@@ -2,7 +2,9 @@
 
 The token comes from ``HF_TOKEN`` or the login cache and is never printed or
 logged. ``--dry-run`` validates the repo id and the card metadata (offline) and
-lists what would be uploaded, without touching the network.
+lists what would be uploaded, without touching the network. A Hub that cannot be reached,
+or that refuses the upload, is a :class:`PushError` saying so (what it answered, never the
+token), not a traceback.
 
 Example:
     >>> plan = plan_upload(Path("runs/tiny/model"), "someone/rasd-test")  # doctest: +SKIP
