@@ -10,6 +10,6 @@ def test_ci_runs_the_readme_test_command(root):
 
 def test_readme_main_job_trains_evaluates_and_predicts(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
-    for step in ("python -m training build seeds/annotations.jsonl", "python -m training train configs/tiny.yaml",
+    for step in ("python -m training train configs/tiny.yaml",
                  "rasd predict --model runs/tiny/model seeds/"):
         assert step in readme

@@ -293,7 +293,8 @@ def build(inputs: Sequence[InputSpec], options: BuildOptions = BuildOptions()) -
         "inputs": [{"path": str(i.path), "format": i.format, "label_map": i.label_map} for i in inputs],
         "options": {"dev_ratio": options.dev_ratio, "test_ratio": options.test_ratio, "seed": options.seed},
         "sources": {name: {"label_map": m.name, "entity_types": list(m.entity_types), "incidents": m.incidents,
-                           "license": m.license, "citation": m.citation} for name, m in sorted(maps.items())},
+                           "license": m.license, "citation": m.citation,
+                           "description": m.description} for name, m in sorted(maps.items())},
         "splits": {s: _split_summary(docs_per_split[s], per_split[s]) for s in SPLITS},
         "problems": problems.to_dict(),
     }

@@ -53,8 +53,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.set)
     run_dir = Path(args.output_dir or config.output.dir)
     command = "python -m training " + " ".join(shlex.quote(a) for a in args.argv)
-    out = train(config, run_dir, resume=args.resume, command=command)
-    print(f"model exported to {out}")
+    result = train(config, run_dir, resume=args.resume, command=command)
+    # The headline a user waits for: each source's test scores (reports in <run>/eval/).
+    for source, scores in sorted(result.test.items()):
+        print(f"test {source}: " + ", ".join(f"{key} {value:.4f}" for key, value in scores.items()))
+    if not result.test:
+        print("no test split: nothing was scored (set data.test_ratio above 0 to hold documents out)")
+    print(f"model exported to {result.model_dir}" if result.model_dir != result.final_dir
+          else f"model saved to {result.model_dir} (output.export is false)")
     return 0
 
 
@@ -145,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a self-contained model folder with its model card")
     p.add_argument("run_dir", help="a training run folder")
-    p.add_argument("--out", required=True, help="export folder (replaced if it exists)")
+    p.add_argument("--out", required=True, help="export folder (replaced only if it holds a previous rasd export)")
     p.add_argument("--repo-id", help="Hub id to show in the card's usage example")
     p.set_defaults(func=_cmd_export)
 

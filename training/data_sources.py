@@ -45,13 +45,14 @@ def registered_sources(path: Path = REGISTRY) -> dict[str, SourceInfo]:
 def source_info(name: str, built: dict[str, Any]) -> SourceInfo:
     """How to describe source ``name``; ``built`` is its entry in a build summary's ``sources``.
 
-    The registry wins field by field; then the build summary's licence and citation, then the
+    The registry wins field by field; then the build summary's description, licence and citation
+    (a custom label map's reach the card this way), then the
     built-in label map's; the fallbacks name the source and its entity types.
     """
     registered = registered_sources().get(name, SourceInfo())
     label_map = built.get("label_map")
     lmap = load_label_map(label_map) if label_map in builtin_names() else None
-    description = registered.description or (lmap.description if lmap else "")
+    description = registered.description or built.get("description") or (lmap.description if lmap else "")
     if not description:
         types = ", ".join(built.get("entity_types") or (lmap.entity_types if lmap else ()))
         description = f"{name} ({types})" if types else name
