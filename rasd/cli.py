@@ -43,6 +43,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+_SOURCE_WORDS = {"class": "tuned on its own dev positives", "shared": "shared by the low-support types",
+                 "default": "default (too few dev positives)"}
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from rasd.loading import read_config
 
@@ -52,6 +56,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "encoder": config.encoder.model_type, "max_length": config.max_length, "stride": config.stride,
         "entity_labels": config.entity_labels, "tags": config.tags, "normalization": config.normalization,
         "incident_thresholds": dict(zip(config.incident_labels, config.incident_thresholds)),
+        "incident_threshold_sources": (dict(zip(config.incident_labels, config.incident_threshold_sources))
+                                       if config.incident_threshold_sources else None),
     }
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
@@ -61,9 +67,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"entity labels: {', '.join(config.entity_labels)}")
     print(f"tags: {' '.join(config.tags)}")
     print("normalization: " + ", ".join(f"{k}={v}" for k, v in config.normalization.items()))
-    print("incident types (event type, threshold):")
-    for label, event, th in zip(config.incident_labels, config.incident_event_types, config.incident_thresholds):
-        print(f"  {label:<36} {event:<28} {th:.2f}")
+    sources = config.incident_threshold_sources or ["not recorded"] * len(config.incident_labels)
+    print("incident types (event type, threshold, where the threshold came from):")
+    for label, event, th, src in zip(config.incident_labels, config.incident_event_types, config.incident_thresholds,
+                                     sources):
+        print(f"  {label:<36} {event:<28} {th:.2f}  {_SOURCE_WORDS.get(src, src)}")
     return 0
 
 

@@ -58,6 +58,8 @@ class RasdConfig(PreTrainedConfig):
     incident_labels: list[str] | None = None
     incident_event_types: list[str] | None = None
     incident_thresholds: list[float] | None = None
+    # Where each threshold came from ("class": tuned on its own dev positives, "shared", "default").
+    incident_threshold_sources: list[str] | None = None
     max_length: int = 512
     stride: int = 32
     normalization: dict | None = None
@@ -85,6 +87,9 @@ class RasdConfig(PreTrainedConfig):
         if len(self.incident_thresholds) != len(self.incident_labels):
             raise ValueError(f"{len(self.incident_thresholds)} incident thresholds for "
                              f"{len(self.incident_labels)} incident labels")
+        sources = self.incident_threshold_sources
+        if sources is not None and len(sources) != len(self.incident_labels):
+            raise ValueError(f"{len(sources)} threshold sources for {len(self.incident_labels)} incident labels")
         if len(self.incident_event_types) != len(self.incident_labels):
             raise ValueError("incident_event_types must give one event type per incident label")
 

@@ -74,6 +74,7 @@ def test_info_and_schema(random_model_dir, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["schema_version"] == "1" and info["base_model"] == "random-test"
     assert len(info["incident_thresholds"]) == 25
+    assert info["incident_threshold_sources"] is None  # a model built in-test, never tuned on dev
     assert rasd_main(["info", "--model", "./nope"]) == 2
     assert rasd_main(["schema", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["sub_event_types"]) == 25

@@ -94,6 +94,7 @@ def test_export_reloads_with_identical_logits(run):
     assert choice["thresholds"] == model.config.incident_thresholds
     assert len(choice["sources"]) == 25 and set(choice["sources"]) <= {"class", "shared", "default"}
     assert min(model.config.incident_thresholds) >= choice["floor"]
+    assert model.config.incident_threshold_sources == choice["sources"]
 
 
 def test_token_classification_export_loads_with_plain_transformers(run):

@@ -85,6 +85,7 @@ def tune_incident_thresholds(config: Any, gold: np.ndarray, prob: np.ndarray) ->
     gold, prob = np.asarray(gold).reshape(-1, n), np.asarray(prob, dtype=float).reshape(-1, n)
     choice = tune_thresholds(gold, prob)  # no dev sentences: every class keeps the default
     config.incident_thresholds = [float(t) for t in choice.thresholds]
+    config.incident_threshold_sources = list(choice.sources)
     summary: dict[str, Any] = {**choice.to_dict(), "tuned": choice.tuned, "dev_sentences": int(len(gold))}
     if len(gold):
         summary["dev_micro_f1_at_0.5"] = incident_scores(gold, prob, [0.5] * n)["sub_event"]["micro"]["f1"]
