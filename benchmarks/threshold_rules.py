@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `training` runs from a checkout
 
 RULES = {"old: own threshold from 3 dev positives, floor 0.05": {"min_positives": 3, "floor": 0.0, "pooled": False},
          "current: own from 10, shared pooled below, floor 0.2": {"min_positives": 10, "floor": 0.2, "pooled": True}}
