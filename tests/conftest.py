@@ -54,3 +54,16 @@ def make_random_model(folder: Path, max_length: int = 64, seed: int = 0) -> Path
 @pytest.fixture(scope="session")
 def random_model_dir(tmp_path_factory) -> Path:
     return make_random_model(tmp_path_factory.mktemp("random-model"))
+
+
+@pytest.fixture()
+def no_hub(monkeypatch):
+    """Loading any model or config fails at once: a test that means a missing local folder must
+    never turn into a Hub lookup, which would need the network this machine does not have."""
+    from rasd.modeling import RasdConfig, RasdModel
+
+    def refuse(cls, name, *args, **kwargs):
+        raise AssertionError(f"a test reached for {name!r} as a Hub id")
+
+    monkeypatch.setattr(RasdModel, "from_pretrained", classmethod(refuse))
+    monkeypatch.setattr(RasdConfig, "from_pretrained", classmethod(refuse))

@@ -75,7 +75,7 @@ def test_info_and_schema(random_model_dir, capsys):
     assert info["schema_version"] == "1" and info["base_model"] == "random-test"
     assert len(info["incident_thresholds"]) == 25
     assert info["incident_threshold_sources"] is None  # a model built in-test, never tuned on dev
-    assert rasd_main(["info", "--model", "./nope"]) == 2
+    assert rasd_main(["info", "--model", "./nope"]) == 2  # a relative path, never a Hub id
     assert rasd_main(["schema", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["sub_event_types"]) == 25
 
@@ -157,7 +157,7 @@ def test_bad_options_give_an_error_line_not_a_traceback(random_model_dir, inputs
     assert needle in err and "Traceback" not in err
 
 
-def test_missing_model_folder_is_an_error_line(tmp_path, capsys, monkeypatch):
+def test_missing_model_folder_is_an_error_line(tmp_path, capsys, monkeypatch, no_hub):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
     assert rasd_main(["predict", "--model", "runs/model", "-"]) == 2

@@ -153,14 +153,15 @@ def test_corrupt_model_folder_names_the_file(random_model_dir, tmp_path, damage,
     assert needle in str(exc.value) and str(broken) in str(exc.value)
 
 
-def test_not_a_model_path():
+def test_not_a_model_path(no_hub):
     with pytest.raises(ModelLoadError, match="no such folder"):
         rasd.Extractor.from_pretrained("./no/such/folder")
 
 
-def test_a_missing_local_folder_with_one_slash_is_not_a_hub_id(tmp_path, monkeypatch):
+def test_a_missing_local_folder_with_one_slash_is_not_a_hub_id(tmp_path, monkeypatch, no_hub):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
+    assert not rasd.loading._is_hub_id("runs/model") and rasd.loading._is_hub_id("someone/model")
     with pytest.raises(ModelLoadError, match="runs/model: no such folder"):
         rasd.Extractor.from_pretrained("runs/model")
     with pytest.raises(ModelLoadError, match="no such folder"):
