@@ -19,7 +19,7 @@ import torch
 
 from rasd.decoding import viterbi
 from rasd.errors import InputError
-from rasd.inference import Engine, EngineOutput
+from rasd.inference import Engine, EngineOutput, check_int
 from rasd.iob import tags_to_spans, word_spans_to_chars
 from rasd.loading import load_model_and_tokenizer
 from rasd.precision import prepare_model, resolve_device, resolve_dtype
@@ -97,10 +97,11 @@ class Extractor:
         """
         if not isinstance(path_or_hub_id, (str, Path)) or not str(path_or_hub_id).strip():
             raise InputError(f"path_or_hub_id must be a model folder or a Hub id (owner/name), got {path_or_hub_id!r}")
+        # Checked here as well as in the Engine: before the weights are read, not after.
         for name, value, low in (("batch_size", batch_size, 1), ("num_threads", num_threads, 1),
                                  ("context", context, 0)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
-                raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
+            if value is not None:
+                check_int(name, value, low)
         if num_threads:
             torch.set_num_threads(num_threads)
         dev = resolve_device(device)
@@ -131,9 +132,6 @@ class Extractor:
         batch, single = _check_texts(texts)
         if ids is not None and len(ids) != len(batch):
             raise InputError(f"{len(ids)} ids for {len(batch)} texts")
-        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                                       or batch_size < 1):
-            raise InputError(f"batch_size must be an integer of at least 1, got {batch_size!r}")
         segmented = [segment(t) for t in batch]
         words = [[[t[a:b] for a, b in s.words] for s in sents] for t, sents in zip(batch, segmented)]
         outputs = self.engine.run(words, progress=progress, batch_size=batch_size)

@@ -47,6 +47,8 @@ def _events_table(doc: Document) -> str:
     if not doc.events:
         return '<p class="meta">لا حوادث مرصودة (no incidents above threshold).</p>'
 
+    others = any(ev.other_entities for ev in doc.events)
+
     def cell(items: Sequence[Entity]) -> str:
         return "، ".join(escape(e.text) for e in items) or "—"
 
@@ -54,10 +56,13 @@ def _events_table(doc: Document) -> str:
         f"<tr><td>{escape(_AR_SUB.get(ev.sub_event_type, ev.sub_event_type))}<br>"
         f"<span class=meta>{ev.sub_event_type}</span></td>"
         f"<td>{ev.score:.2f}</td><td>{cell(ev.dates)}</td><td>{cell(ev.locations)}</td><td>{cell(ev.actors)}</td>"
-        f'<td>{cell(ev.weapons)}</td><td class=meta dir="ltr">{ev.start}–{ev.end}</td></tr>'
+        f"<td>{cell(ev.weapons)}</td>" + (f"<td>{cell(ev.other_entities)}</td>" if others else "")
+        + f'<td class=meta dir="ltr">{ev.start}–{ev.end}</td></tr>'
         for ev in _sorted(doc.events))
+    # A custom model's extra entity labels get their own column, only where there are any.
     return ("<table class=events><thead><tr><th>الحادثة</th><th>الثقة</th><th>التاريخ</th><th>المكان</th>"
-            "<th>الأطراف</th><th>السلاح</th><th>الموضع</th></tr></thead><tbody>" + rows + "</tbody></table>")
+            "<th>الأطراف</th><th>السلاح</th>" + ("<th>كيانات أخرى</th>" if others else "")
+            + "<th>الموضع</th></tr></thead><tbody>" + rows + "</tbody></table>")
 
 
 def _sorted(events: Sequence[Event]) -> list[Event]:

@@ -90,6 +90,21 @@ def batch_inputs(input_ids: Sequence[Sequence[int]], sentence_ids: Sequence[Sequ
     }
 
 
+def check_int(name: str, value: object, low: int, high: int | None = None, why: str = "") -> int:
+    """``value`` if it is an integer in ``[low, high)``, else an InputError naming the setting.
+
+    Example:
+        >>> check_int("batch_size", 0, 1)
+        Traceback (most recent call last):
+        ...
+        rasd.errors.InputError: batch_size must be an integer of at least 1, got 0
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value >= high):
+        bounds = f"of at least {low}" if high is None else f"in [{low}, {high})"
+        raise InputError(f"{name} must be an integer {bounds}, got {value!r}" + (f" ({why})" if why else ""))
+    return value
+
+
 def special_ids(tokenizer: Any) -> tuple[int, int, int]:
     """(cls, sep, pad) ids; a tokenizer without them cannot frame a window."""
     ids = (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id)
@@ -118,16 +133,13 @@ class Engine:
     def _check(self, positions: int | None) -> None:
         # Settings come from users (CLI flags, keyword arguments): a negative context or a zero
         # batch would otherwise run and return nothing, with no word of why.
-        if positions is not None and not 3 <= self.max_length <= positions:
-            raise InputError(f"max_length {self.max_length} is out of range: the encoder has {positions} positions")
+        check_int("max_length", self.max_length, 3, None if positions is None else positions + 1,
+                  f"the encoder has {positions} positions")
         budget = self.max_length - 2
-        if not 0 <= self.stride < budget:
-            raise InputError(f"stride {self.stride} is out of range [0, {budget}) for windows of {self.max_length}")
-        if not 0 <= self.context < budget:
-            raise InputError(f"context {self.context} is out of range [0, {budget}) for windows of "
-                             f"{self.max_length} sub-tokens")
-        if self.batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
+        window = f"windows of {self.max_length} sub-tokens"
+        check_int("stride", self.stride, 0, budget, window)
+        check_int("context", self.context, 0, budget, window)
+        check_int("batch_size", self.batch_size, 1)
 
     def plan(self, pieces: Sequence[Sequence[Sequence[int]]]) -> tuple[list[Unit], list[WindowPlan]]:
         """Units and window plans of one document (sub-token ids per word per sentence)."""
@@ -155,9 +167,7 @@ class Engine:
 
         ``batch_size`` (windows per forward pass) applies to this call only; default: the engine's.
         """
-        batch_size = self.batch_size if batch_size is None else batch_size
-        if batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, got {batch_size}")
+        batch_size = self.batch_size if batch_size is None else check_int("batch_size", batch_size, 1)
         per_doc_units, windows = self.windows(docs)
         n_tags = len(self.model.config.tags)
         n_inc = len(self.model.config.incident_labels)

@@ -149,7 +149,7 @@ def test_out_of_range_numbers_are_rejected(random_model_dir, flags, needle, caps
 @pytest.mark.parametrize("flags,needle", [
     (["--out", "/no/such/dir/o.jsonl"], "error: --out /no/such/dir/o.jsonl: the folder /no/such/dir does not exist"),
     (["--device", "banana"], "error: unknown device 'banana'"),
-    (["--context", "100000"], "error: context 100000 is out of range"),
+    (["--context", "100000"], "error: context must be an integer in [0, 62), got 100000 (windows of 64 sub-tokens)"),
 ])
 def test_bad_options_give_an_error_line_not_a_traceback(random_model_dir, inputs, flags, needle, capsys):
     assert rasd_main(["predict", "--model", str(random_model_dir), str(inputs / "a.txt"), "--quiet", *flags]) == 2
