@@ -48,24 +48,21 @@ class ThresholdChoice:
                 "min_positives": self.min_positives, "floor": self.floor}
 
 
-def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    tp = int((gold & pred).sum())
-    fp = int((~gold & pred).sum())
-    fn = int((gold & ~pred).sum())
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def best_threshold(gold: np.ndarray, prob: np.ndarray, default: float = 0.5, floor: float = 0.0) -> float:
     """The grid threshold (at least ``floor``) with the best F1 of ``prob >= t`` against ``gold``.
 
     Ties go to the threshold nearest ``default``, so a flat F1 curve does not drift to an extreme.
     """
-    gold = gold.astype(bool)
+    from sklearn.metrics import f1_score
+
+    gold = np.asarray(gold).astype(bool).ravel()
+    prob = np.asarray(prob).ravel()
     best = (-1.0, 0.0, default)
     for t in THRESHOLD_GRID:
         if t < floor:
             continue
-        key = (_f1(gold, prob >= t), -abs(float(t) - default), float(t))
+        f1 = float(f1_score(gold, prob >= t, zero_division=0.0))
+        key = (f1, -abs(float(t) - default), float(t))
         best = max(best, key)
     return best[2]
 
