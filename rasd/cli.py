@@ -113,20 +113,23 @@ def _jsonl_documents(doc_id: str, path: Path, failures: _Failures) -> Iterator[t
 
     A bad line is reported with its own number and skipped (counted); the rest still come.
     """
-    with path.open("rb") as fh:
-        for n, raw in enumerate(fh, 1):
-            where = f"{doc_id}:{n}"
-            try:
-                line = raw.decode("utf-8")
-                if not line.strip():
-                    continue
-                obj = json.loads(line)
-                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                    raise ValueError("expected an object with a 'text' string")
-            except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
-                failures.report(where, exc, line=True)
-                continue
-            yield str(obj.get("id", where)), obj["text"]
+    from rasd.lines import iter_text_lines
+
+    for n, line in iter_text_lines(path):
+        where = f"{doc_id}:{n}"
+        if isinstance(line, UnicodeDecodeError):
+            failures.report(where, line, line=True)
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise ValueError("expected an object with a 'text' string")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            failures.report(where, exc, line=True)
+            continue
+        yield str(obj.get("id", where)), obj["text"]
 
 
 def _documents(inputs: Sequence[tuple[str, Path | None]], failures: _Failures,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rasd.errors import InputError
+from rasd.lines import describe_decode_error, iter_text_lines
 from rasd.schema import ENTITY_LABELS
 from rasd.text import Segment
 from training.documents import AnnotatedDocument, LabelledSpan, Problems
@@ -92,41 +93,6 @@ def _parse_spec_span(raw: Any, text: str, where: str, problems: Problems) -> tup
                        f"{text[start:end]!r} (offsets computed on another text?)")
         return None
     return start, end, label
-
-
-# Invalid bytes come through ``surrogateescape`` as lone surrogates, which valid UTF-8 never decodes to.
-_ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
-
-
-def iter_text_lines(path: Path) -> Iterator[tuple[int, str | UnicodeDecodeError]]:
-    """``(line number, line)`` for every line of a UTF-8 text file, the one line reader of the builder.
-
-    A line that is not valid UTF-8 comes as its :class:`UnicodeDecodeError` (offsets into that
-    line's bytes) instead of ending the file, so a caller can report it with the line number
-    and read on. Newlines are universal (``\\r\\n`` is one) and a leading byte-order mark is
-    not part of the text.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
-        >>> _ = f.write_bytes(b"ok\\n\\xff\\n")
-        >>> [(n, line if isinstance(line, str) else describe_decode_error(line)) for n, line in iter_text_lines(f)]
-        [(1, 'ok\\n'), (2, 'invalid UTF-8 (invalid start byte 0xff at byte offset 0 of the line)')]
-    """
-    with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if _ESCAPED_BYTE_RE.search(line):
-                try:  # the line's own bytes again, to get the real error with its byte offset
-                    line.encode("utf-8", "surrogateescape").decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    yield lineno, exc
-                    continue
-            yield lineno, line
-
-
-def describe_decode_error(exc: UnicodeDecodeError, of: str = "the line") -> str:
-    """``invalid UTF-8 (…)`` with the offending byte and its offset in ``of``."""
-    return f"invalid UTF-8 ({exc.reason} 0x{exc.object[exc.start]:02x} at byte offset {exc.start} of {of})"
 
 
 def describe_file_decode_error(exc: UnicodeDecodeError) -> str:
