@@ -43,12 +43,9 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-_SOURCE_WORDS = {"class": "tuned on its own dev positives", "shared": "shared by the low-support types",
-                 "default": "default (too few dev positives)"}
-
-
 def _cmd_info(args: argparse.Namespace) -> int:
     from rasd.loading import read_config
+    from rasd.modeling import THRESHOLD_SOURCES
 
     config = read_config(args.model, args.revision)
     info = {
@@ -71,7 +68,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print("incident types (event type, threshold, where the threshold came from):")
     for label, event, th, src in zip(config.incident_labels, config.incident_event_types, config.incident_thresholds,
                                      sources):
-        print(f"  {label:<36} {event:<28} {th:.2f}  {_SOURCE_WORDS.get(src, src)}")
+        print(f"  {label:<36} {event:<28} {th:.2f}  {THRESHOLD_SOURCES.get(src, src)}")
     return 0
 
 

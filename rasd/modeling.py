@@ -38,6 +38,10 @@ from rasd.losses import masked_incident_loss, partial_token_loss
 from rasd.normalize import NormalizationConfig
 from rasd.schema import ENTITY_LABELS, IOB2_TAGS, SCHEMA_VERSION, SUB_EVENT_LABELS, event_type_of
 
+#: How ``RasdConfig.incident_threshold_sources`` reads in words (the card, ``rasd info``).
+THRESHOLD_SOURCES = {"class": "own dev tuning", "shared": "shared by low-support types",
+                     "default": "default, too few dev examples"}
+
 
 class RasdConfig(PreTrainedConfig):
     """Configuration of :class:`RasdModel`: the encoder's config plus both label sets.

@@ -145,8 +145,8 @@ def test_card_shows_where_each_threshold_came_from(run, tmp_path, capsys):
     cells = {line.split("`")[1]: line.rsplit("|", 2)[1].strip() for line in rows}
     labels = model.config.incident_labels
     assert cells[labels[0]] == "0.35 (own dev tuning)"
-    assert cells[labels[1]] == cells[labels[2]] == "0.30 (shared)"
-    assert cells[labels[3]] == "0.50 (default)"
+    assert cells[labels[1]] == cells[labels[2]] == "0.30 (shared by low-support types)"
+    assert cells[labels[3]] == "0.50 (default, too few dev examples)"
 
 
 def test_every_source_the_card_names_has_its_prose_in_yaml():

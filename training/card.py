@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from rasd import __version__
+from rasd.modeling import THRESHOLD_SOURCES
 from rasd.schema import ENTITY_TYPES, EVENT_TYPES, SUB_EVENT_TYPES
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
@@ -45,8 +46,6 @@ def card_data(model_name: str, base_model: str, license: str, results: list[dict
                          eval_results=evals or None)
 
 
-#: How the card names where an incident threshold came from (training.thresholds' sources).
-THRESHOLD_SOURCES = {"class": "own dev tuning", "shared": "shared", "default": "default"}
 
 
 def entity_rows(entity_labels: list[str]) -> list[dict[str, str]]:

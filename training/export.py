@@ -217,8 +217,8 @@ def _write(run_dir: Path, out: Path, config: dict[str, Any], model: Any, tokeniz
     sources = _sources(summary, run_dir)
     mc = model.config
     choice = summary.get("thresholds") or {}
-    # Runs from before the threshold sources were recorded say only which classes were tuned.
-    threshold_sources = choice.get("sources") or (
+    # The model's own record first; runs from before it was kept say only which classes were tuned.
+    threshold_sources = mc.incident_threshold_sources or choice.get("sources") or (
         ["class" if ok else "default" for ok in choice["tuned"]] if "tuned" in choice else None)
     name = config.get("output", {}).get("model_name", "rasd")
     repo = repo_id or f"<owner>/{name}"
