@@ -1,4 +1,4 @@
-"""The ``rasd`` command line: ``predict``, ``info`` and ``schema``.
+"""The ``rasd`` command line: ``predict``, ``serve``, ``ray``, ``info`` and ``schema``.
 
 Example:
     rasd predict --model runs/tiny/model seeds/*.txt > predictions.jsonl
@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from rasd import __version__, schema
 from rasd.errors import InputError
-
-CHUNK = 64  # documents per engine run: batches across documents, bounded memory for huge inputs
+from rasd.options import add_model_arguments
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -46,16 +44,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     from rasd.loading import read_config
     from rasd.modeling import THRESHOLD_SOURCES
+    from rasd.options import model_info
 
     config = read_config(args.model, args.revision)
-    info = {
-        "model": args.model, "schema_version": config.schema_version, "base_model": config.base_model,
-        "encoder": config.encoder.model_type, "max_length": config.max_length, "stride": config.stride,
-        "entity_labels": config.entity_labels, "tags": config.tags, "normalization": config.normalization,
-        "incident_thresholds": dict(zip(config.incident_labels, config.incident_thresholds)),
-        "incident_threshold_sources": (dict(zip(config.incident_labels, config.incident_threshold_sources))
-                                       if config.incident_threshold_sources else None),
-    }
+    info = model_info(args.model, config)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
@@ -70,112 +62,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
                                      sources):
         print(f"  {label:<36} {event:<28} {th:.2f}  {THRESHOLD_SOURCES.get(src, src)}")
     return 0
-
-
-def _inputs(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
-    """(document id, path) for each input; '-' is standard input; folders give their *.txt, recursively."""
-    for p in paths:
-        if p == "-":
-            yield "<stdin>", None
-            continue
-        path = Path(p)
-        if path.is_dir():
-            for f in sorted(path.rglob("*.txt")):
-                yield str(f), f
-        else:
-            yield str(path), path
-
-
-@dataclass
-class _Failures:
-    """What could not be read, counted per kind, each reported on standard error as it happens."""
-
-    files: int = 0
-    lines: int = 0
-
-    def report(self, where: str, exc: BaseException, line: bool = False) -> None:
-        if line:
-            self.lines += 1
-        else:
-            self.files += 1
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        print(f"error: {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
-
-    def __bool__(self) -> bool:
-        return bool(self.files or self.lines)
-
-
-def _jsonl_documents(doc_id: str, path: Path, failures: _Failures) -> Iterator[tuple[str, str]]:
-    """The documents of a JSON Lines file, one line at a time: memory is bounded by a line.
-
-    A bad line is reported with its own number and skipped (counted); the rest still come.
-    """
-    from rasd.lines import iter_text_lines
-
-    for n, line in iter_text_lines(path):
-        where = f"{doc_id}:{n}"
-        if isinstance(line, UnicodeDecodeError):
-            failures.report(where, line, line=True)
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise ValueError("expected an object with a 'text' string")
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            failures.report(where, exc, line=True)
-            continue
-        yield str(obj.get("id", where)), obj["text"]
-
-
-def _documents(inputs: Sequence[tuple[str, Path | None]], failures: _Failures,
-               advance: Callable[[], None]) -> Iterator[tuple[str, str]]:
-    """(id, text) of every input in order: text files whole, JSON Lines line by line, stdin."""
-    for doc_id, path in inputs:
-        try:
-            if path is None:
-                yield doc_id, sys.stdin.buffer.read().decode("utf-8")
-            elif path.suffix == ".jsonl":
-                yield from _jsonl_documents(doc_id, path, failures)
-            else:
-                yield doc_id, path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            failures.report(doc_id, exc)
-        advance()
-
-
-def _chunks(items: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    chunk: list[tuple[str, str]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _write(fmt: str, docs: list[Any], out: TextIO, first: bool) -> None:
-    """Write one chunk of documents; ``first`` says whether any came before (JSON array commas)."""
-    if fmt == "jsonl":
-        for d in docs:
-            out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
-    elif fmt == "json":  # streamed as one array, so it too needs no more memory than a chunk
-        for k, d in enumerate(docs):
-            out.write(("[\n" if first and k == 0 else ",\n") + json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
-    elif fmt == "conll":
-        from rasd.iob import spans_to_tags
-        from rasd.text import segment
-
-        for d in docs:
-            out.write(f"# id = {d.id}\n")
-            spans = [(e.start, e.end, e.label) for e in d.entities]
-            for sent in segment(d.text):
-                inside = [s for s in spans if sent.start <= s[0] < sent.end]
-                for (a, b), tag in zip(sent.words, spans_to_tags(sent.words, inside)):
-                    out.write(f"{d.text[a:b]}\t{tag}\t{a}\t{b}\n")
-                out.write("\n")
 
 
 def _check_out(path: str | None) -> None:
@@ -200,64 +86,120 @@ def _open_out(path: str | None) -> TextIO:
         raise InputError(f"--out {path}: cannot write ({exc.strerror})") from None
 
 
+_TEXT_FORMATS = ("jsonl", "json", "conll", "html", "labelstudio")
+_RESUMABLE = ("jsonl", "parquet")
+
+
+def _writer(fmt: str, out: TextIO | None, folder: Path | None, args: argparse.Namespace,
+            first_part: int) -> Any:
+    from rasd import batch
+
+    if fmt == "parquet":
+        assert folder is not None
+        return batch.ParquetWriter(folder, first_part=first_part)
+    assert out is not None
+    if fmt == "jsonl":
+        return batch.JsonlWriter(out)
+    if fmt == "json":
+        return batch.JsonArrayWriter(out)
+    if fmt == "labelstudio":
+        from rasd.labelstudio import to_task
+
+        return batch.JsonArrayWriter(out, lambda d: to_task(d, model_version=str(args.model)))
+    if fmt == "conll":
+        return batch.ConllWriter(out)
+    return batch.HtmlWriter(out)
+
+
+def _check_predict_options(args: argparse.Namespace) -> None:
+    """Option combinations that cannot work, refused before the model loads."""
+    if args.format == "parquet":
+        if args.out is None:
+            raise InputError("--format parquet needs --out FOLDER (it writes part-00000.parquet, … there)")
+        folder = Path(args.out)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--out {args.out}: is a file; --format parquet writes a folder of parts")
+        if not folder.parent.is_dir():
+            raise InputError(f"--out {args.out}: the folder {folder.parent} does not exist")
+        if not args.resume and folder.is_dir() and any(folder.glob("part-*.parquet*")):
+            raise InputError(f"--out {args.out}: already holds Parquet parts; add --resume to continue that run, "
+                             "or remove them")
+    else:
+        _check_out(args.out)
+    if args.resume:
+        if args.format not in _RESUMABLE:
+            raise InputError(f"--resume works with --format {' or '.join(_RESUMABLE)}, not {args.format}")
+        if args.out is None:
+            raise InputError("--resume needs --out: the output of the interrupted run")
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
 
-    from rasd.extractor import Extractor
+    from rasd import batch
+    from rasd.extractor import parse_document_date
+    from rasd.options import load_extractor
 
     hf_logging.disable_progress_bar()
-    inputs = list(_inputs(args.inputs or ["-"]))
-    _check_out(args.out)  # before the model loads: a bad --out fails at once, not after it
-    extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype,
-                                          batch_size=args.batch_size, context=args.context)
-    out = _open_out(args.out)
+    default_date = parse_document_date(args.date, "--date")
+    inputs = batch.expand_inputs(args.inputs or ["-"])
+    _check_predict_options(args)  # before the model loads: a bad option fails at once, not after it
+    done_ids: list[str] = []
+    first_part = 0
+    if args.resume and Path(args.out).exists():
+        if args.format == "parquet":
+            done_ids, first_part, note = batch.parquet_done_ids(Path(args.out))
+        else:
+            done_ids, note = batch.jsonl_done_ids(Path(args.out))
+        if note:
+            print(f"--resume: {note}", file=sys.stderr)
+        print(f"--resume: {len(done_ids)} document(s) already written; continuing after them", file=sys.stderr)
+    extractor = load_extractor(args)
+    out: TextIO | None = None
+    if args.format == "parquet":
+        Path(args.out).mkdir(exist_ok=True)
+    elif args.resume:
+        out = open(args.out, "a", encoding="utf-8")
+    else:
+        out = _open_out(args.out)
+    writer = _writer(args.format, out, Path(args.out) if args.out else None, args, first_part)
+    bar = None
     try:
-        failures = _Failures()
-        bar = None
-        if len(inputs) > 1 and not args.quiet:
+        total = None if args.quiet else batch.count_documents(inputs)
+        if not args.quiet and total != 1:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(inputs), unit="file", file=sys.stderr)
-        written, collected = 0, []
-        try:
-            for chunk in _chunks(_documents(inputs, failures, bar.update if bar else lambda: None), CHUNK):
-                docs = extractor([t for _, t in chunk], ids=[i for i, _ in chunk])
-                if args.format == "html":  # one page: the documents are kept until it is written
-                    collected.extend(docs)
-                else:
-                    _write(args.format, docs, out, first=written == 0)
-                written += len(docs)
-        finally:
+            bar = tqdm(total=total, initial=len(done_ids), unit="doc", file=sys.stderr, dynamic_ncols=True)
+        failures = batch.Failures(on_line=bar.update if bar else lambda: None)
+        documents = batch.skip_done(batch.iter_documents(inputs, failures, default_date), done_ids)
+        written = 0
+        for chunk in batch.chunks(documents):
+            docs = extractor([d.text for d in chunk], ids=[d.id for d in chunk], dates=[d.date for d in chunk])
+            writer.write(docs)
+            written += len(docs)
             if bar is not None:
-                bar.close()
-        if args.format == "json":
-            out.write("\n]\n" if written else "[]\n")
-        elif args.format == "html":
-            from rasd.html_view import render_html
-
-            out.write(render_html(collected))
+                bar.update(len(chunk))
+        writer.close()
     finally:
-        if out is not sys.stdout:
+        if bar is not None:
+            bar.close()
+        if out is not None and out is not sys.stdout:
             out.close()
     if failures:
-        parts = [f"{n} {what}" for n, what in ((failures.files, "input file(s)"), (failures.lines, "JSONL line(s)"))
-                 if n]
-        print(f"{' and '.join(parts)} failed; {written} document(s) written", file=sys.stderr)
+        print(failures.summary(written), file=sys.stderr)
     return 1 if failures else 0
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return number
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from rasd.serve import run
+
+    return run(args)
 
 
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return number
+def _cmd_ray(args: argparse.Namespace) -> int:
+    from rasd.distributed import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,19 +207,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rasd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="extract from text files, folders (*.txt), JSONL or standard input")
-    p.add_argument("inputs", nargs="*", help="files, folders or '-' (default: standard input)")
-    p.add_argument("--model", required=True, help="a rasd model folder or Hub id")
-    p.add_argument("--format", choices=["jsonl", "json", "conll", "html"], default="jsonl")
-    p.add_argument("--out", help="output file (default: standard output)")
-    p.add_argument("--batch-size", type=_positive, help="windows per forward pass (default: 4 on CPU, 32 on GPU)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
-    p.add_argument("--dtype", choices=["float32", "bfloat16", "float16", "int8", "auto"], default=None,
-                   help="precision (default float32; int8 = dynamic quantisation on CPU)")
-    p.add_argument("--context", type=_non_negative, help="sub-tokens of preceding context per window "
-                                               "(default: an eighth of the model's window)")
+    p = sub.add_parser("predict", help="extract from text files, folders (*.txt), JSONL, Parquet or standard input")
+    p.add_argument("inputs", nargs="*", help="files (.txt, .jsonl, .parquet), folders of *.txt or '-' "
+                                             "(default: standard input)")
+    add_model_arguments(p)
+    p.add_argument("--format", choices=[*_TEXT_FORMATS, "parquet"], default="jsonl",
+                   help="jsonl (default), json, conll, html (one page), labelstudio (tasks with pre-annotations) "
+                        "or parquet (a folder of parts; needs --out)")
+    p.add_argument("--out", help="output file, or folder for parquet (default: standard output)")
+    p.add_argument("--date", help="publication date (YYYY-MM-DD) of documents that do not carry their own "
+                                  "'date' (JSONL field or Parquet column)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same --out "
+                                                         "(jsonl or parquet): finished documents are skipped")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("serve", help="serve the model over HTTP (extra: pip install 'rasd[serve]')")
+    from rasd.serve import add_arguments as _serve_arguments  # argparse only: FastAPI loads when it runs
+
+    _serve_arguments(p)
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("ray", help="extract with Ray Data on a local or multi-node cluster (extra: rasd[ray])")
+    from rasd.distributed import add_arguments as _ray_arguments  # argparse only: Ray loads when it runs
+
+    _ray_arguments(p)
+    p.set_defaults(func=_cmd_ray)
 
     p = sub.add_parser("info", help="print a model's labels, schema version, base model and thresholds")
     p.add_argument("--model", required=True)

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -31,9 +32,44 @@ if TYPE_CHECKING:  # real types for checkers, without importing transformers at 
 
     from rasd.modeling import RasdModel
 
+DateInput = str | date | Sequence[str | date | None] | None  # publication date(s): one for all, or one per text
 _ROLE_OF = {label: role for role, labels in EVENT_ROLES.items() for label in labels}
 EMPTY = "empty text: nothing to extract"
 NO_ARABIC = "no Arabic letters in the text: the model reads Arabic, so its predictions here mean little"
+
+
+def parse_document_date(value: object, where: str = "date") -> date | None:
+    """A document's publication date from ``None``, a ``date``/``datetime`` or an ISO string.
+
+    Relative dates in the text («أمس», «يوم الخميس الماضي») are resolved against it; an ISO
+    timestamp keeps only its calendar day, as a news item's date line does.
+
+    Example:
+        >>> parse_document_date("2017-02-16T09:09:00+01:00")
+        datetime.date(2017, 2, 16)
+    """
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    if not isinstance(value, str):
+        raise InputError(f"{where}: expected an ISO date (YYYY-MM-DD), got {type(value).__name__}")
+    try:
+        return (datetime.fromisoformat(value.strip()).date() if "T" in value or " " in value.strip()
+                else date.fromisoformat(value.strip()))
+    except ValueError as exc:
+        raise InputError(f"{where}: {value!r} is not a valid ISO date (YYYY-MM-DD): {exc}") from None
+
+
+def _check_dates(dates: object, n: int) -> list[date | None]:
+    """One publication date (or None) per text: a single value applies to every text."""
+    if dates is None or isinstance(dates, (str, date)):
+        return [parse_document_date(dates)] * n
+    if not isinstance(dates, Sequence):
+        raise InputError(f"dates: expected a date, an ISO string or a list of them, got {type(dates).__name__}")
+    if len(dates) != n:
+        raise InputError(f"{len(dates)} dates for {n} texts")
+    return [parse_document_date(d, f"dates[{k}]") for k, d in enumerate(dates)]
 
 
 def _check_texts(texts: object) -> tuple[list[str], bool]:
@@ -114,32 +150,39 @@ class Extractor:
 
     @overload
     def __call__(self, texts: str, batch_size: int | None = None, ids: Sequence[str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> Document: ...
+                 progress: Callable[[int], None] | None = None,
+                 dates: DateInput = None) -> Document: ...
 
     @overload
     def __call__(self, texts: Sequence[str], batch_size: int | None = None, ids: Sequence[str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> list[Document]: ...
+                 progress: Callable[[int], None] | None = None,
+                 dates: DateInput = None) -> list[Document]: ...
 
     def __call__(self, texts: str | Sequence[str], batch_size: int | None = None, ids: Sequence[str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> Document | list[Document]:
+                 progress: Callable[[int], None] | None = None,
+                 dates: DateInput = None) -> Document | list[Document]:
         """Extract from one text (returns a Document) or many (returns a list, same order).
 
-        ``batch_size`` (windows per forward pass) applies to this call only.
+        ``batch_size`` (windows per forward pass) applies to this call only. ``dates`` is each
+        document's publication date (one for all, or one per text; ``date`` or ISO string),
+        kept in ``Document.date`` for resolving the text's relative dates.
 
         Example:
-            >>> docs = extractor(["نص أول", "نص ثان"], batch_size=32)  # doctest: +SKIP
+            >>> docs = extractor(["نص أول", "نص ثان"], batch_size=32, dates="2022-08-01")  # doctest: +SKIP
         """
         batch, single = _check_texts(texts)
         if ids is not None and len(ids) != len(batch):
             raise InputError(f"{len(ids)} ids for {len(batch)} texts")
+        doc_dates = _check_dates(dates, len(batch))
         segmented = [segment(t) for t in batch]
         words = [[[t[a:b] for a, b in s.words] for s in sents] for t, sents in zip(batch, segmented)]
         outputs = self.engine.run(words, progress=progress, batch_size=batch_size)
-        docs = [self._document(ids[k] if ids else None, t, sents, out)
+        docs = [self._document(ids[k] if ids else None, t, sents, out, doc_dates[k])
                 for k, (t, sents, out) in enumerate(zip(batch, segmented, outputs))]
         return docs[0] if single else docs
 
-    def _document(self, doc_id: str | None, text: str, sents: list[Segment], out: EngineOutput) -> Document:
+    def _document(self, doc_id: str | None, text: str, sents: list[Segment], out: EngineOutput,
+                  doc_date: date | None = None) -> Document:
         tags = self.config.tags
         flat_words = [w for s in sents for w in s.words]
         # Decode sentence by sentence: an entity never runs across a sentence boundary.
@@ -175,4 +218,4 @@ class Extractor:
                               out.split_sentences, out.words_without_tokens)
         warnings = (EMPTY,) if not text.strip() else () if has_arabic_letters(text) else (NO_ARABIC,)
         return Document(doc_id, text, tuple(entities), tuple(sentences), incidents, tuple(events), windowing,
-                        warnings)
+                        warnings, doc_date)

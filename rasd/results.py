@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,9 +130,10 @@ class Document:
     events: tuple[Event, ...]
     windowing: Windowing
     warnings: tuple[str, ...] = ()
+    date: datetime.date | None = None  # the publication date given with the text, if any
 
     def to_dict(self, include_text: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id}
+        out: dict[str, Any] = {"id": self.id, "date": self.date.isoformat() if self.date else None}
         if include_text:
             out["text"] = self.text
         out |= {"entities": [e.to_dict() for e in self.entities],

@@ -114,11 +114,11 @@ def test_jsonl_bad_lines_are_reported_by_their_own_number_and_the_rest_goes_on(r
     assert f"{src}:2: JSONDecodeError" in captured.err
     assert f"{src}:3: ValueError: expected an object with a 'text' string" in captured.err
     assert f"{src}:5: UnicodeDecodeError" in captured.err
-    assert "3 JSONL line(s) failed; 3 document(s) written" in captured.err
+    assert "3 JSONL line(s) or Parquet row(s) failed; 3 document(s) written" in captured.err
 
 
 def test_a_jsonl_file_is_streamed_in_chunks(random_model_dir, tmp_path, capsys, monkeypatch):
-    import rasd.cli
+    import rasd.batch
     from rasd.extractor import Extractor
 
     sizes = []
@@ -128,7 +128,7 @@ def test_a_jsonl_file_is_streamed_in_chunks(random_model_dir, tmp_path, capsys, 
         sizes.append(len(texts))
         return real(self, texts, **kwargs)
 
-    monkeypatch.setattr(rasd.cli, "CHUNK", 2)
+    monkeypatch.setattr(rasd.batch, "CHUNK", 2)
     monkeypatch.setattr(Extractor, "__call__", spy)
     src = tmp_path / "docs.jsonl"
     src.write_text("".join(json.dumps({"id": f"d{i}", "text": "قصف على جاسم"}, ensure_ascii=False) + "\n"
