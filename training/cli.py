@@ -2,7 +2,8 @@
 
 Commands: ``build`` (annotated data → DatasetDict), ``train`` (config-driven
 fine-tuning), ``evaluate``, ``export`` (model folder + card), ``push`` (Hub
-upload), and the annotation aids ``anchor`` and ``consistency``. Each command
+upload), the annotation aids ``anchor``, ``agreement`` and ``consistency``, and the
+annotation loop's ``labelstudio-config`` and ``select``. Each command
 imports its heavy modules only when it runs, so ``--help`` is instant.
 """
 
@@ -114,6 +115,25 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_labelstudio_config(args: argparse.Namespace) -> int:
+    from rasd.labelstudio import labelling_config
+
+    if args.model:
+        from rasd.loading import read_config
+
+        config = read_config(args.model)
+        print(labelling_config(config.entity_labels, config.incident_labels), end="")
+    else:
+        print(labelling_config(), end="")
+    return 0
+
+
+def _cmd_select(args: argparse.Namespace) -> int:
+    from training.select import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything is found")
     p.set_defaults(func=_cmd_consistency)
+
+    p = sub.add_parser("labelstudio-config", help="print the Label Studio labelling config for rasd tasks")
+    p.add_argument("--model", help="take the entity and incident labels from this rasd model "
+                                   "(default: the SPEC's labels)")
+    p.set_defaults(func=_cmd_labelstudio_config)
+
+    p = sub.add_parser("select", help="rank unlabelled documents by uncertainty (with diversity) and write "
+                                      "the batch to annotate next")
+    from training.select import add_arguments as _select_arguments  # argparse only: the model loads when it runs
+
+    _select_arguments(p)
+    p.set_defaults(func=_cmd_select)
     return parser
 
 
