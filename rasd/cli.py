@@ -75,18 +75,18 @@ def _check_out(path: str | None) -> None:
         raise InputError(f"--out {path}: the folder {target.parent} does not exist")
 
 
-def _open_out(path: str | None) -> TextIO:
+def _open_out(path: str | None, newline: str | None = None) -> TextIO:
     """The output stream: standard output without ``--out``."""
     if path is None:
         return sys.stdout
     _check_out(path)
     try:
-        return open(path, "w", encoding="utf-8")
+        return open(path, "w", encoding="utf-8", newline=newline)
     except OSError as exc:
         raise InputError(f"--out {path}: cannot write ({exc.strerror})") from None
 
 
-_TEXT_FORMATS = ("jsonl", "json", "conll", "html", "labelstudio")
+_TEXT_FORMATS = ("jsonl", "json", "conll", "html", "labelstudio", "acled")
 _RESUMABLE = ("jsonl", "parquet")
 
 
@@ -103,11 +103,16 @@ def _writer(fmt: str, out: TextIO | None, folder: Path | None, args: argparse.Na
     if fmt == "json":
         return batch.JsonArrayWriter(out)
     if fmt == "labelstudio":
-        from rasd.labelstudio import to_task
+        from rasd.labelstudio import model_version, to_task
 
-        return batch.JsonArrayWriter(out, lambda d: to_task(d, model_version=str(args.model)))
+        version = model_version(args.model)  # one name per model, however its path is written
+        return batch.JsonArrayWriter(out, lambda d: to_task(d, model_version=version))
     if fmt == "conll":
         return batch.ConllWriter(out)
+    if fmt == "acled":
+        from rasd.acled import AcledCsvWriter
+
+        return AcledCsvWriter(out)
     return batch.HtmlWriter(out)
 
 
@@ -160,8 +165,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         Path(args.out).mkdir(exist_ok=True)
     elif args.resume:
         out = open(args.out, "a", encoding="utf-8")
-    else:
-        out = _open_out(args.out)
+    else:  # CSV writes its own line ends: a quoted newline inside a field must stay as written
+        out = _open_out(args.out, newline="" if args.format == "acled" else None)
     writer = _writer(args.format, out, Path(args.out) if args.out else None, args, first_part)
     bar = None
     try:
@@ -212,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "(default: standard input)")
     add_model_arguments(p)
     p.add_argument("--format", choices=[*_TEXT_FORMATS, "parquet"], default="jsonl",
-                   help="jsonl (default), json, conll, html (one page), labelstudio (tasks with pre-annotations) "
-                        "or parquet (a folder of parts; needs --out)")
+                   help="jsonl (default), json, conll, html (one page), labelstudio (tasks with pre-annotations), "
+                        "acled (CSV, one row per event in ACLED's columns) or parquet (a folder of parts; needs --out)")
     p.add_argument("--out", help="output file, or folder for parquet (default: standard output)")
     p.add_argument("--date", help="publication date (YYYY-MM-DD) of documents that do not carry their own "
                                   "'date' (JSONL field or Parquet column)")

@@ -1,6 +1,7 @@
 """The rasd command line: predict in every format, failures reported per file, info, schema, HTML."""
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -162,3 +163,28 @@ def test_missing_model_folder_is_an_error_line(tmp_path, capsys, monkeypatch, no
     (tmp_path / "runs").mkdir()
     assert rasd_main(["predict", "--model", "runs/model", "-"]) == 2
     assert "error: runs/model: no such folder" in capsys.readouterr().err
+
+
+def test_acled_csv_has_one_header_and_rows_that_parse_back(random_model_dir, root, tmp_path, capsys):
+    import csv
+
+    from rasd.acled import COLUMNS
+
+    out = tmp_path / "events.csv"
+    code = rasd_main(["predict", "--model", str(random_model_dir), str(root / "seeds"), "--date", "2022-08-01",
+                      "--format", "acled", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    raw = out.read_bytes()
+    assert b"\r\n" not in raw.replace(b'"', b"")  # line ends as the CSV writer made them, not translated
+    with out.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == tuple(COLUMNS)
+    assert rows, "the random model marks incidents in every seed article"
+    assert {r["source"] for r in rows} <= {str(p) for p in (root / "seeds").glob("*.txt")}
+    for r in rows:
+        if r["event_date"]:  # an ISO day with its ACLED precision and the text it was read from
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["event_date"]) and r["time_precision"] in {"1", "2", "3"}
+            assert r["year"] == r["event_date"][:4]
+            assert r["event_date_text"] or r["event_date"] == "2022-08-01"  # no date in the text: the document's
+        assert (r["latitude"] == "") == (r["longitude"] == "")
