@@ -201,7 +201,8 @@ def test_a_taken_port_is_an_error_before_the_model_loads(tmp_path, capsys):
 
 def test_rasd_serve_command_runs_and_stops_on_sigterm(random_model_dir, root):
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "rasd", "serve", "--model", str(random_model_dir), "--port", "0"], stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "rasd", "serve", "--model", str(random_model_dir), "--port", "0"],
+                            stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = ""
         deadline = time.monotonic() + 60
