@@ -1,4 +1,4 @@
-"""The ``rasd`` command line: ``predict``, ``serve``, ``ray``, ``info`` and ``schema``.
+"""The ``rasd`` command line: ``predict``, ``serve``, ``ray``, ``events merge``, ``info`` and ``schema``.
 
 Example:
     rasd predict --model runs/tiny/model seeds/*.txt > predictions.jsonl
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from rasd import __version__, schema
 from rasd.errors import InputError
-from rasd.options import add_model_arguments
+from rasd.options import add_model_arguments, check_out_file
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -64,22 +64,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_out(path: str | None) -> None:
-    """An InputError naming ``--out`` when it cannot be a file to write."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"--out {path}: is a folder; give a file name")
-    if not target.parent.is_dir():
-        raise InputError(f"--out {path}: the folder {target.parent} does not exist")
-
-
 def _open_out(path: str | None, newline: str | None = None) -> TextIO:
     """The output stream: standard output without ``--out``."""
     if path is None:
         return sys.stdout
-    _check_out(path)
+    check_out_file(path)
     try:
         return open(path, "w", encoding="utf-8", newline=newline)
     except OSError as exc:
@@ -130,7 +119,7 @@ def _check_predict_options(args: argparse.Namespace) -> None:
             raise InputError(f"--out {args.out}: already holds Parquet parts; add --resume to continue that run, "
                              "or remove them")
     else:
-        _check_out(args.out)
+        check_out_file(args.out)
     if args.resume:
         if args.format not in _RESUMABLE:
             raise InputError(f"--resume works with --format {' or '.join(_RESUMABLE)}, not {args.format}")
@@ -201,6 +190,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_events_merge(args: argparse.Namespace) -> int:
+    from rasd.event_merge import run
+
+    return run(args)
+
+
 def _cmd_ray(args: argparse.Namespace) -> int:
     from rasd.distributed import run
 
@@ -238,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _ray_arguments(p)
     p.set_defaults(func=_cmd_ray)
+
+    p = sub.add_parser("events", help="ACLED event records across documents")
+    events = p.add_subparsers(dest="events_command", required=True)
+    p = events.add_parser("merge", help="one record per event reported by several documents (same type, dates "
+                                        "within a day, same place), as ACLED CSV")
+    from rasd.event_merge import add_arguments as _merge_arguments
+
+    _merge_arguments(p)
+    p.set_defaults(func=_cmd_events_merge)
 
     p = sub.add_parser("info", help="print a model's labels, schema version, base model and thresholds")
     p.add_argument("--model", required=True)

@@ -14,7 +14,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rasd.errors import InputError
 
 if TYPE_CHECKING:
     from rasd.extractor import Extractor
@@ -49,6 +52,17 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     parser.add_argument("--context", type=non_negative, help="sub-tokens of preceding context per window "
                                                              "(default: an eighth of the model's window)")
     parser.add_argument("--num-threads", type=positive, help="CPU threads for torch (default: torch's choice)")
+
+
+def check_out_file(path: str | None) -> None:
+    """An InputError naming ``--out`` when it cannot be a file to write (checked before any work starts)."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"--out {path}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {target.parent} does not exist")
 
 
 def load_extractor(args: argparse.Namespace) -> Extractor:

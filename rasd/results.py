@@ -142,3 +142,35 @@ class Document:
                 "sentences": [s.to_dict() for s in self.sentences],
                 "windowing": self.windowing.to_dict(), "warnings": list(self.warnings)}
         return out
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Document:
+        """The Document that :meth:`to_dict` wrote (a line of ``rasd predict``'s JSON Lines), with its text.
+
+        Raises ``KeyError``/``TypeError``/``ValueError`` on anything else; callers name the line.
+
+        Example:
+            >>> doc = Document("d1", "قصف درعا", (Entity("درعا", "LOC", 4, 8, 0.9),), (), (), (),
+            ...                Windowing(1, 64, 8, 8, 0, 0), date=datetime.date(2022, 8, 1))
+            >>> Document.from_dict(doc.to_dict()) == Document.from_dict(doc.to_dict())
+            True
+            >>> Document.from_dict(doc.to_dict()).entities[0].text
+            'درعا'
+        """
+        def entity(e: dict[str, Any]) -> Entity:
+            return Entity(e["text"], e["label"], e["start"], e["end"], e["score"])
+
+        def incident_score(i: dict[str, Any]) -> IncidentScore:
+            return IncidentScore(i["label"], i["event_type"], i["score"])
+
+        events = tuple(Event(e["sub_event_type"], e["event_type"], e["score"], e["start"], e["end"],
+                             **{role: tuple(entity(x) for x in e.get(role, ())) for role in EVENT_ROLES})
+                       for e in obj["events"])
+        date = obj.get("date")
+        return cls(obj.get("id"), obj["text"], tuple(entity(e) for e in obj["entities"]),
+                   tuple(Sentence(s["start"], s["end"], tuple(incident_score(i) for i in s["incidents"]))
+                         for s in obj["sentences"]),
+                   tuple(Incident(i["label"], i["event_type"], i["score"], tuple(tuple(x) for x in i["sentences"]))
+                         for i in obj["incidents"]),
+                   events, Windowing(**obj["windowing"]), tuple(obj.get("warnings", ())),
+                   datetime.date.fromisoformat(date) if date else None)

@@ -188,3 +188,45 @@ def test_acled_csv_has_one_header_and_rows_that_parse_back(random_model_dir, roo
             assert r["year"] == r["event_date"][:4]
             assert r["event_date_text"] or r["event_date"] == "2022-08-01"  # no date in the text: the document's
         assert (r["latitude"] == "") == (r["longitude"] == "")
+
+
+def test_events_merge_joins_reports_of_the_same_event_across_documents(random_model_dir, root, tmp_path, capsys):
+    import csv
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    seeds = str(root / "seeds")
+    assert rasd_main(["predict", "--model", str(random_model_dir), seeds, "--date", "2022-08-01",
+                      "--out", str(first), "--quiet"]) == 0
+    assert rasd_main(["predict", "--model", str(random_model_dir), seeds, "--date", "2022-08-02",
+                      "--out", str(second), "--quiet"]) == 0
+    # The second run as another outlet's copy: the same texts under other ids, a day later.
+    second.write_text(second.read_text(encoding="utf-8").replace(f'"id": "{root}/seeds/', '"id": "copy/'),
+                      encoding="utf-8")
+    with second.open("a", encoding="utf-8") as f:
+        f.write("not json\n" + json.dumps({"id": "x", "text": "نص"}) + "\n")
+    out = tmp_path / "events.csv"
+    assert rasd_main(["events", "merge", str(first), str(second), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{second}:6: not JSON" in err and f"{second}:7: not a rasd predict document" in err
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    singles = int(re.search(r"(\d+) record\(s\) from the documents", err).group(1))
+    assert rows and len(rows) < singles  # reports of the same event became one row
+    joined = [r["source"].split("; ") for r in rows if "; " in r["source"]]
+    assert any(any(s.startswith("copy/") for s in srcs) and any(not s.startswith("copy/") for s in srcs)
+               for srcs in joined)
+    assert rasd_main(["events", "merge", str(tmp_path / "absent.jsonl"), "--out", str(out)]) == 1
+    assert "absent.jsonl: no such file" in capsys.readouterr().err
+    assert rasd_main(["events", "merge", str(first), "--out", str(tmp_path / "no" / "e.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_prediction_line_reads_back_into_the_same_document(random_model_dir, root):
+    from rasd.extractor import Extractor
+    from rasd.results import Document
+
+    extractor = Extractor.from_pretrained(random_model_dir)
+    text = (root / "seeds" / "000_8ab75e0a9fac7d4a.txt").read_text(encoding="utf-8")
+    doc = extractor(text, dates="2022-08-01")
+    back = Document.from_dict(json.loads(json.dumps(doc.to_dict(), ensure_ascii=False)))
+    assert back.to_dict() == doc.to_dict() and back.date == doc.date and back.events
