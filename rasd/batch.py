@@ -233,12 +233,12 @@ class Writer(Protocol):
 class JsonlWriter:
     """One JSON object per line, flushed per chunk so that an interrupted run loses at most a chunk."""
 
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
+    def __init__(self, out: TextIO, to_obj: Callable[[Document], Any] = lambda d: d.to_dict()) -> None:
+        self.out, self.to_obj = out, to_obj
 
     def write(self, docs: Sequence[Document]) -> None:
         for d in docs:
-            self.out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+            self.out.write(json.dumps(self.to_obj(d), ensure_ascii=False) + "\n")
         self.out.flush()
 
     def close(self) -> None:

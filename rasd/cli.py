@@ -87,10 +87,9 @@ def _writer(fmt: str, out: TextIO | None, folder: Path | None, args: argparse.Na
         assert folder is not None
         return batch.ParquetWriter(folder, first_part=first_part)
     assert out is not None
-    if fmt == "jsonl":
-        return batch.JsonlWriter(out)
-    if fmt == "json":
-        return batch.JsonArrayWriter(out)
+    if fmt in ("jsonl", "json"):
+        to_obj = _with_records if args.records else (lambda d: d.to_dict())
+        return batch.JsonlWriter(out, to_obj) if fmt == "jsonl" else batch.JsonArrayWriter(out, to_obj)
     if fmt == "labelstudio":
         from rasd.labelstudio import model_version, to_task
 
@@ -105,8 +104,20 @@ def _writer(fmt: str, out: TextIO | None, folder: Path | None, args: argparse.Na
     return batch.HtmlWriter(out)
 
 
+def _with_records(doc: Any) -> dict[str, Any]:
+    """The document's JSON with its ACLED event records (``--records``): what ``--format acled`` writes, as JSON."""
+    from rasd.acled import build_records
+    from rasd.gazetteer import default_gazetteer
+
+    records = build_records(doc, default_gazetteer()) if doc.events else ()
+    return {**doc.to_dict(), "records": [r.to_dict() for r in records]}
+
+
 def _check_predict_options(args: argparse.Namespace) -> None:
     """Option combinations that cannot work, refused before the model loads."""
+    if args.records and args.format not in ("jsonl", "json"):
+        raise InputError(f"--records adds the event records to --format jsonl or json; --format {args.format} "
+                         + ("has them as its rows" if args.format == "acled" else "cannot carry them"))
     if args.format == "parquet":
         if args.out is None:
             raise InputError("--format parquet needs --out FOLDER (it writes part-00000.parquet, … there)")
@@ -219,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   "'date' (JSONL field or Parquet column)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same --out "
                                                          "(jsonl or parquet): finished documents are skipped")
+    p.add_argument("--records", action="store_true", help="add each document's ACLED event records (date, "
+                                                          "geocoded place, actors, fatalities) to jsonl/json output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_predict)
 

@@ -230,3 +230,22 @@ def test_a_prediction_line_reads_back_into_the_same_document(random_model_dir, r
     doc = extractor(text, dates="2022-08-01")
     back = Document.from_dict(json.loads(json.dumps(doc.to_dict(), ensure_ascii=False)))
     assert back.to_dict() == doc.to_dict() and back.date == doc.date and back.events
+
+
+def test_records_in_json_lines_are_the_rows_of_the_acled_csv(random_model_dir, root, tmp_path, capsys):
+    import csv
+
+    seeds = str(root / "seeds")
+    jsonl, table = tmp_path / "p.jsonl", tmp_path / "e.csv"
+    for fmt, out, extra in (("jsonl", jsonl, ["--records"]), ("acled", table, [])):
+        assert rasd_main(["predict", "--model", str(random_model_dir), seeds, "--date", "2022-08-01",
+                          "--format", fmt, "--out", str(out), "--quiet", *extra]) == 0
+    docs = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    with table.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    records = [r for d in docs for r in d["records"]]
+    assert len(records) == len(rows) > 0
+    assert [(r["sources"][0], r["event_date"] or "", r["fatalities"] or 0) for r in records] == \
+        [(row["source"], row["event_date"], int(row["fatalities"])) for row in rows]
+    assert rasd_main(["predict", "--model", str(random_model_dir), seeds, "--format", "conll", "--records"]) == 2
+    assert "--records adds the event records to --format jsonl or json" in capsys.readouterr().err
