@@ -288,15 +288,20 @@ class HtmlWriter:
     """One self-contained page: the only format that keeps every document until the end."""
 
     def __init__(self, out: TextIO) -> None:
-        self.out, self.docs = out, []
+        self.out, self.docs, self.records = out, [], []
 
     def write(self, docs: Sequence[Document]) -> None:
+        from rasd.acled import build_records
+        from rasd.gazetteer import default_gazetteer
+
         self.docs.extend(docs)
+        # The page's summary table is the ACLED rows; the gazetteer loads only once a document has events.
+        self.records.extend(build_records(d, default_gazetteer()) if d.events else () for d in docs)
 
     def close(self) -> None:
         from rasd.html_view import render_html
 
-        self.out.write(render_html(self.docs))
+        self.out.write(render_html(self.docs, records=self.records))
 
 
 def parquet_schema() -> Any:

@@ -1,7 +1,8 @@
 """A self-contained right-to-left HTML view of extracted documents (displaCy-like, for Arabic).
 
-Entities are highlighted by type, incident badges sit on their sentences, and a
-table of the ACLED-style event records opens each document.
+Entities are highlighted by type, incident badges sit on their sentences, and tables
+open each document: the ACLED event records (one row per event: date, geocoded place,
+actors, fatalities; when given) and the incident mentions.
 
 Example:
     >>> from rasd.results import Document, Windowing
@@ -14,9 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import TYPE_CHECKING
 
 from rasd.results import Document, Entity, Event
 from rasd.schema import ENTITY_TYPES, SUB_EVENT_TYPES
+
+if TYPE_CHECKING:
+    from rasd.acled import EventRecord
 
 COLOURS = {"PER": "#f6c1c1", "ORG": "#c6dbf7", "LOC": "#c9ecc4", "DATE": "#f3e2b3", "WEAPON": "#e0c8f0"}
 _AR_SUB = {t.id: t.name_ar for t in SUB_EVENT_TYPES}
@@ -65,6 +70,38 @@ def _events_table(doc: Document) -> str:
             + "<th>الموضع</th></tr></thead><tbody>" + rows + "</tbody></table>")
 
 
+def _records_table(records: Sequence[EventRecord]) -> str:
+    """ACLED's row for each event: what a coder would enter, with where each value came from on hover."""
+    if not records:
+        return ""
+    _precision = {1: "يوم", 2: "أسبوع", 3: "شهر"}
+
+    def place(r: EventRecord) -> str:
+        if r.latitude is None:
+            return escape(r.location or "—") + (f'<br><span class=meta>{escape(r.geo_reason or "")}</span>'
+                                                if r.location else "")
+        parts = [p for p in (r.location, r.admin2, r.admin1, r.country) if p]
+        return (f'<span title="{escape(r.geo_reason or "")}">{escape(", ".join(dict.fromkeys(parts)))}</span>'
+                f'<br><span class=meta dir="ltr">{r.latitude:.4f}, {r.longitude:.4f} · geo {r.geo_precision}</span>')
+
+    def actors(main: str | None, assoc: Sequence[str]) -> str:
+        return escape("، ".join(a for a in (main, *assoc) if a)) or "—"
+
+    rows = "".join(
+        f"<tr><td>{escape(_AR_SUB.get(r.sub_event_type, r.sub_event_type))}<br>"
+        f"<span class=meta>{r.sub_event_type}</span></td>"
+        f'<td dir="ltr" title="{escape(r.date_evidence.text if r.date_evidence else (r.date_reason or ""))}">'
+        f"{r.event_date or '—'}" + (f" <span class=meta>({_precision.get(r.time_precision, '')})</span>"
+                                    if r.time_precision else "") + "</td>"
+        f"<td>{place(r)}</td><td>{actors(r.actor1, r.assoc_actor_1)}</td><td>{actors(r.actor2, r.assoc_actor_2)}</td>"
+        f"<td>{r.fatalities if r.fatalities is not None else 0}</td>"
+        f'<td class=meta dir="ltr">{"; ".join(f"{a}–{b}" for a, b in r.mentions)}</td></tr>'
+        for r in records)
+    return ("<table class=records><thead><tr><th>الحدث (ACLED)</th><th>التاريخ</th><th>المكان</th>"
+            "<th>الطرف الأول</th><th>الطرف الثاني</th><th>القتلى</th><th>المواضع</th></tr></thead><tbody>"
+            + rows + "</tbody></table>")
+
+
 def _sorted(events: Sequence[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.start, -e.score))
 
@@ -92,13 +129,19 @@ def _body(doc: Document) -> str:
     return "".join(out)
 
 
-def render_html(docs: Sequence[Document], title: str = "rasd — رصد") -> str:
-    """One page for all documents: a legend, then per document its event table and its text."""
+def render_html(docs: Sequence[Document], title: str = "rasd — رصد",
+                records: Sequence[Sequence[EventRecord]] | None = None) -> str:
+    """One page for all documents: a legend, then per document its tables and its text.
+
+    ``records`` (one sequence per document, from :func:`rasd.acled.build_records`) adds the
+    ACLED records table above the incident mentions.
+    """
     legend = " ".join(f'<span style="background:{c}">{escape(_AR_ENT[k])} {k}</span>' for k, c in COLOURS.items())
     parts = []
     for k, doc in enumerate(docs):
         name = escape(doc.id or f"document {k + 1}")
-        parts.append(f'<section class="doc" data-id="{name}"><h2>{name}</h2>{_events_table(doc)}'
+        table = _records_table(records[k]) if records is not None else ""
+        parts.append(f'<section class="doc" data-id="{name}"><h2>{name}</h2>{table}{_events_table(doc)}'
                      f'<p class="meta" dir="ltr">{len(doc.entities)} entities · {len(doc.events)} incident mentions · '
                      f"{doc.windowing.windows} windows</p>"
                      + "".join(f'<p class="warning" dir="ltr">⚠ {escape(w)}</p>' for w in doc.warnings)

@@ -249,3 +249,16 @@ def test_records_in_json_lines_are_the_rows_of_the_acled_csv(random_model_dir, r
         [(row["source"], row["event_date"], int(row["fatalities"])) for row in rows]
     assert rasd_main(["predict", "--model", str(random_model_dir), seeds, "--format", "conll", "--records"]) == 2
     assert "--records adds the event records to --format jsonl or json" in capsys.readouterr().err
+
+
+def test_html_page_opens_each_document_with_its_acled_rows(random_model_dir, root, tmp_path):
+    page, jsonl = tmp_path / "p.html", tmp_path / "p.jsonl"
+    for fmt, out, extra in (("html", page, []), ("jsonl", jsonl, ["--records"])):
+        assert rasd_main(["predict", "--model", str(random_model_dir), str(root / "seeds"), "--date", "2022-08-01",
+                          "--format", fmt, "--out", str(out), "--quiet", *extra]) == 0
+    html = page.read_text(encoding="utf-8")
+    docs = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert html.count("<table class=records>") == sum(1 for d in docs if d["records"])
+    assert html.count("</tr>", html.find("<table class=records>")) > 0
+    first = next(r for d in docs for r in d["records"])
+    assert f"{first['event_date']}" in html
