@@ -45,6 +45,26 @@ _CIVILIANS = re.compile(r"مدني|مواطن|أطفال|اطفال|طفل|نس�
 # A word right before an actor that marks it as the one acted upon, not the one acting.
 _TARGET_CUE = re.compile(r"(?:ضد|على|بحق|استهدف\S*|استهداف|اعتقال|اعتقلت?|اختطاف|اختطفت?|اغتيال|مقتل|إصابة|"
                          r"عناصر من|عنصر من|من عناصر|قياديا? في|قيادي في)\s*$")
+# A killing, arrest or abduction a few words before a person: that person is its victim
+# («قتل الرهينة الياباني الثاني كينجي غوتو»), even with words between.
+_VICTIM_CUE = re.compile(r"(?:قتل|مقتل|اغتيال|اغتال\S*|إعدام|أعدم\S*|تصفية|ذبح|اعتقال|توقيف|خطف|اختطاف|احتجاز)"
+                         r"(?:\s+\S+){0,4}\s*$")
+# The killing verbs among the victim cues (an arrest or abduction is no toll).
+_KILLED_PERSON = re.compile(r"(?:قتل|مقتل|اغتيال|اغتال\S*|إعدام|أعدم\S*|تصفية|ذبح|استشهاد)(?:\s+\S+){0,4}\s*$")
+# News media and reporting phrases: who tells of an event is not a party to it.
+_MEDIUM = re.compile(r"(?:^|\s|^ل)(?:ال)?(?:جزيرة|رويترز|فرانس\s*برس|أسوشيتد|اسوشيتد|سانا|بي\s*بي\s*سي|العربية|"
+                     r"سكاي\s*نيوز|الأناضول|الاناضول|وكالة|قناة|صحيفة|تلفزيون|التلفزيون|إذاعة|موقع|أ\.?\s?ف\.?\s?ب|"
+                     r"شبيغل|نيوزويك|نيويورك\s*تايمز|واشنطن\s*بوست|غارديان|سي\s*إن\s*إن)")
+# Bodies that count, condemn or investigate (the UN, ministries of health, rights groups, prosecutors):
+# they are named in incident reports but are not ACLED actors of the incident.
+_OBSERVER = re.compile(r"^ل?(?:ال)?(?:أمم\s+المتحدة|امم\s+المتحدة|مجلس\s+الأمن|وزارة\s+الصحة|منظمة|هيومن|"
+                       r"العفو\s+الدولية|مرصد|المرصد|مكتب\s+المدعي|المدعي\s+العام|الصليب\s+الأحمر|مفوضية|"
+                       r"اليونيسف|يونيسف|لجنة|البنتاغون)")
+_REPORTING_CUE = re.compile(r"(?:بحسب|حسب|وفق|وفقا\s+ل|نقلا\s+عن|قال\S*|أفاد\S*|ذكر\S*|مصدر\S*|مراسل\S*)"
+                            r"(?:\s+\S+){0,2}\s*$")
+# The unambiguous target cues may stand a word or two before the target («استهداف منشآت أرامكو»).
+_NEAR_TARGET_CUE = re.compile(r"(?:ضد|بحق|استهدف\S*|استهداف|هجوم\s+على|هجمات\s+على|اعتقال|اختطاف|اغتيال|مقتل)"
+                              r"(?:\s+\S+){0,2}\s*$")
 # «من قبل X», «على يد X»: a passive sentence names its agent after the verb.
 _AGENT_CUE = re.compile(r"(?:من قبل|على يد|على أيدي|بواسطة)\s*$")
 _DAY_GAP = 1  # mentions whose resolved dates differ by more days than this are different events
@@ -188,16 +208,19 @@ def _actors(ev: Event, text: str) -> tuple[list[Entity], list[Entity]]:
     acting, target = [], []
     for e in ev.actors:
         before = text[max(ev.start, e.start - 30):e.start]
+        if _MEDIUM.search(e.text) or _OBSERVER.search(e.text) or _REPORTING_CUE.search(before):
+            continue  # a source or an observer, not a party
         if _AGENT_CUE.search(before):
             acting.insert(0, e)
-        elif _TARGET_CUE.search(before):
+        elif (_TARGET_CUE.search(before) or _NEAR_TARGET_CUE.search(text[max(ev.start, e.start - 40):e.start])
+              or (e.label == "PER" and _VICTIM_CUE.search(text[max(ev.start, e.start - 40):e.start]))):
             target.append(e)
         else:
             acting.append(e)
     return acting, target
 
 
-def _fill(doc: Document, group: list[_Mention]) -> EventRecord:
+def _fill(doc: Document, group: list[_Mention], only_event: bool = False) -> EventRecord:
     first = group[0].event
     rec = EventRecord(source=str(doc.id), sub_event_type=first.sub_event_type, event_type=first.event_type,
                       score=max(m.event.score for m in group), mentions=tuple((m.event.start, m.event.end)
@@ -250,9 +273,18 @@ def _fill(doc: Document, group: list[_Mention]) -> EventRecord:
     if target:
         rec = replace(rec, actor2=target[0].text, assoc_actor_2=tuple(e.text for e in target[1:]),
                       actor2_evidence=Evidence(target[0].text, target[0].start, target[0].end))
-    # Fatalities: the figure the mentions state (not a sum over repeats of the same figure).
+    # Fatalities: the figure the mentions state (not a sum over repeats of the same figure); in a
+    # document with this one event, a toll anywhere in it (a wire item states it in its own clause).
     found = [f for m in group for f in find_fatalities(doc.text, m.event.start, m.event.end)]
-    rec = replace(rec, fatalities=event_fatalities(found),
+    if not found and only_event:
+        found = list(find_fatalities(doc.text))
+    fatalities = event_fatalities(found)
+    if fatalities is None:
+        # «اغتيال خاشقجي», «مقتل سليماني»: a named person killed is a toll of one each.
+        killed = {e.text for e in target if e.label == "PER"
+                  and _KILLED_PERSON.search(doc.text[max(first.start, e.start - 40):e.start])}
+        fatalities = len(killed) or None
+    rec = replace(rec, fatalities=fatalities,
                   fatalities_evidence=tuple(Evidence(f.text, f.start, f.end) for f in found))
     civilians = first.event_type == "violence_against_civilians" or first.sub_event_type == \
         "excessive_force_against_protesters" or (first.event_type == "explosions_remote_violence" and any(
@@ -285,7 +317,7 @@ def build_records(doc: Document, gazetteer: Gazetteer | None = None) -> tuple[Ev
             groups.append([m])
         else:
             home.append(m)
-    return tuple(_fill(doc, g) for g in groups)
+    return tuple(_fill(doc, g, only_event=len(groups) == 1) for g in groups)
 
 
 # ---------------------------------------------------------------- across documents

@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+#: ACLED's figure for a plural toll with no number («سقوط قتلى»): the same as "several".
+PLURAL_COUNT = 10
 #: ACLED's codes for vague counts (codebook, "Reported fatalities"): see docs/events.md.
 VAGUE_COUNTS = {"عشرات": 12, "مئات": 100, "عدة": 10, "عدد من": 10, "العديد من": 10, "العشرات": 12, "المئات": 100}
 _UNITS = {"واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "أربع": 4, "خمسة": 5, "خمس": 5,
@@ -77,7 +79,11 @@ def _fatality_pattern() -> re.Pattern[str]:
             rf"|{qual}{count('2')}\s+(?:من\s+)?(?:{_alts(['قتلى', 'قتيلا', 'شهداء', 'شهيدا', 'القتلى'])})(?!{letter})"
             # «لقي 3 أشخاص حتفهم»: the number is a toll only with «حتف»
             rf"|لقي\s+{qual}{count('3')}\s+(?:{letter}+\s+)?حتف{letter}*"
-            rf"|(?P<dual2>{_alts(['قتيلين', 'شهيدين'])})(?!{letter}))")
+            # «أكثر من 80 شخصا قتلوا»: a figure, its noun, then the passive verb
+            rf"|{qual}{count('4')}\s+(?:{letter}+\s+)?(?:قتلوا|قتل|لقوا\s+حتفهم)(?!{letter})"
+            rf"|(?P<dual2>{_alts(['قتيلين', 'شهيدين'])})(?!{letter})"
+            # «سقوط قتلى», «قتلى وجرحى»: a plural with no figure is ACLED's vague plural (10)
+            rf"|(?P<plural>{_alts(['قتلى', 'ضحايا'])})(?!{letter}))")
     return _FAT_RE
 
 
@@ -107,8 +113,8 @@ def find_fatalities(text: str, start: int = 0, end: int | None = None) -> tuple[
     norm = normalize(text[start:end], _FOLD)
     found = []
     for m in _fatality_pattern().finditer(norm.text):
-        num = m.group("num") or m.group("num2") or m.group("num3")
-        vague_text = m.group("vague") or m.group("vague2") or m.group("vague3")
+        num = m.group("num") or m.group("num2") or m.group("num3") or m.group("num4")
+        vague_text = m.group("vague") or m.group("vague2") or m.group("vague3") or m.group("vague4")
         if num:
             n_text = " ".join(num.split())
             if n_text.isdigit():
@@ -119,6 +125,8 @@ def find_fatalities(text: str, start: int = 0, end: int | None = None) -> tuple[
             vague = False
         elif vague_text:
             count, vague = _VAGUE_VALUES[" ".join(vague_text.split())], True
+        elif m.group("plural"):
+            count, vague = PLURAL_COUNT, True
         elif m.group("dual") or m.group("dual2"):
             count, vague = 2, False
         else:
