@@ -48,6 +48,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     config = read_config(args.model, args.revision)
     info = model_info(args.model, config)
+    info["auto_dtype"] = _auto_dtype()
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
@@ -61,7 +62,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for label, event, th, src in zip(config.incident_labels, config.incident_event_types, config.incident_thresholds,
                                      sources):
         print(f"  {label:<36} {event:<28} {th:.2f}  {THRESHOLD_SOURCES.get(src, src)}")
+    auto = info["auto_dtype"]
+    print(f"--dtype auto on this machine ({auto['device']}): {auto['dtype']}, because {auto['reason']}")
     return 0
+
+
+def _auto_dtype() -> dict[str, str]:
+    """What ``--dtype auto`` would run in on this machine's default device, and why."""
+
+    from rasd.precision import auto_precision, resolve_device
+
+    device = resolve_device(None)
+    dtype, reason = auto_precision(device)
+    return {"device": str(device), "dtype": dtype, "reason": reason}
 
 
 def _open_out(path: str | None, newline: str | None = None) -> TextIO:

@@ -27,17 +27,55 @@ DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfl
           "float16": torch.float16, "fp16": torch.float16}
 
 
-def cpu_supports_bf16() -> bool:
-    """True when this CPU has native bf16 matrix instructions (AVX-512 BF16 or AMX)."""
-    capability = torch.backends.cpu.get_cpu_capability()
-    if capability not in ("AVX512", "AMX"):
-        return False
+# /proc/cpuinfo flags → the instruction-set names a reader knows, in the order they are printed.
+_ISA_FLAGS = (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_vnni", "AVX-512 VNNI"),
+              ("avx512_bf16", "AVX-512 BF16"), ("amx_int8", "AMX INT8"), ("amx_bf16", "AMX BF16"))
+
+
+def cpu_isa() -> tuple[str, ...]:
+    """The vector instruction sets of this CPU that matter for rasd's precisions (Linux; empty elsewhere).
+
+    Example:
+        >>> set(cpu_isa()) <= {name for _, name in _ISA_FLAGS}
+        True
+    """
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            flags = fh.read()
+            flags = set(next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), []))
     except OSError:
+        return ()
+    return tuple(name for flag, name in _ISA_FLAGS if flag in flags)
+
+
+def cpu_supports_bf16() -> bool:
+    """True when this CPU has native bf16 matrix instructions (AVX-512 BF16 or AMX)."""
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX512", "AMX"):
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    isa = cpu_isa()
+    return "AVX-512 BF16" in isa or "AMX BF16" in isa
+
+
+def auto_precision(device: torch.device) -> tuple[str, str]:
+    """What ``dtype="auto"`` runs in on ``device``, and why (for ``rasd info`` and logs).
+
+    Example:
+        >>> auto_precision(torch.device("cpu"))[0] in ("float32", "bfloat16")
+        True
+    """
+    if device.type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return "bfloat16", "this GPU computes in bf16 natively"
+        return "float16", "this GPU has no bf16; fp16 is its fast half precision"
+    if device.type != "cpu":
+        return "float32", f"{device.type}: float32, the precision every kernel supports"
+    isa = ", ".join(cpu_isa()) or "unknown instruction sets"
+    if cpu_supports_bf16():
+        return "bfloat16", (f"this CPU has native bf16 ({isa}): 1.7x float32 and F1 within 0.004 of it, "
+                            "as measured (docs/benchmarks.md)")
+    # int8 is faster on every CPU measured, but it keeps the down-projections in float for accuracy and
+    # still loses F1 (docs/benchmarks.md); "auto" picks only modes that keep the model's accuracy.
+    return "float32", (f"this CPU has no native bf16 ({isa}): bf16 would be emulated and slower than float32, "
+                       "and int8 costs up to 0.8 entity F1; ask for dtype='int8' to trade that for speed")
 
 
 def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> str:
@@ -56,9 +94,7 @@ def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> str:
     if not isinstance(dtype, str):
         raise InputError(f"dtype must be a name or a torch.dtype, got {type(dtype).__name__}")
     if dtype == "auto":
-        if device.type == "cuda":
-            return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-        return "bfloat16" if cpu_supports_bf16() else "float32"
+        return auto_precision(device)[0]
     if dtype == "int8":
         if device.type != "cpu":
             raise InputError("int8 (dynamic quantisation) runs on the CPU only")

@@ -76,6 +76,12 @@ def test_info_and_schema(random_model_dir, capsys):
     assert info["schema_version"] == "1" and info["base_model"] == "random-test"
     assert len(info["incident_thresholds"]) == 25
     assert info["incident_threshold_sources"] is None  # a model built in-test, never tuned on dev
+    from rasd.precision import auto_precision, resolve_device
+
+    dtype, reason = auto_precision(resolve_device(None))
+    assert info["auto_dtype"] == {"device": str(resolve_device(None)), "dtype": dtype, "reason": reason}
+    assert rasd_main(["info", "--model", str(random_model_dir)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"--dtype auto on this machine (cpu): {dtype}, because")
     assert rasd_main(["info", "--model", "./nope"]) == 2  # a relative path, never a Hub id
     assert rasd_main(["schema", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["sub_event_types"]) == 25

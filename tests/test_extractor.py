@@ -295,3 +295,22 @@ def test_a_custom_entity_label_goes_to_other_entities(tmp_path):
     from rasd.html_view import render_html
 
     assert "<th>كيانات أخرى</th>" in render_html([doc])
+
+
+@pytest.mark.parametrize("capability,isa,expected", [
+    ("AVX2", ("AVX2",), "float32"),
+    ("AVX512", ("AVX2", "AVX-512", "AVX-512 VNNI"), "float32"),
+    ("AVX512", ("AVX2", "AVX-512", "AVX-512 VNNI", "AVX-512 BF16"), "bfloat16"),
+    ("AVX512", ("AVX2", "AVX-512", "AMX INT8", "AMX BF16"), "bfloat16"),
+])
+def test_auto_picks_bf16_only_with_native_bf16_and_says_why(monkeypatch, capability, isa, expected):
+    import torch
+
+    import rasd.precision as precision
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(precision, "cpu_isa", lambda: isa)
+    dtype, reason = precision.auto_precision(torch.device("cpu"))
+    assert dtype == expected and precision.resolve_dtype("auto", torch.device("cpu")) == expected
+    assert ", ".join(isa) in reason
+    assert ("no native bf16" in reason) == (expected == "float32")
