@@ -1,7 +1,8 @@
 """``rasd ray``: extraction with Ray Data, on the local machine or a multi-node cluster.
 
 The documents are read on the driver with :mod:`rasd.batch` (the same ids, dates and error
-messages as ``rasd predict``), handed to Ray Data in blocks of :data:`rasd.batch.CHUNK`, and
+messages as ``rasd predict``), handed to Ray Data in blocks of :data:`rasd.batch.CHUNK`, a window
+of :data:`WINDOW_BLOCKS` blocks at a time (so the driver's memory is bounded), and
 extracted by a pool of actors, each holding the model once (:class:`RasdPredictor`). Results
 come back in input order and are written by the driver: the JSONL lines are byte for byte
 those of ``rasd predict --format jsonl``, the Parquet parts those of ``--format parquet``.
@@ -19,11 +20,13 @@ Example:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import math
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 RAY_EXTRA = "Ray Data is not installed: pip install 'rasd[ray]'"
+#: Blocks (of rasd.batch.CHUNK documents) per Ray Data run: the driver holds one window of text, and each
+#: window starts its actors afresh (seconds), which 256 × 64 = 16,384 documents make negligible.
+WINDOW_BLOCKS = 256
 
 
 def import_ray() -> Any:
@@ -174,12 +180,14 @@ def run(args: argparse.Namespace) -> int:
     failures = batch.Failures()
     # Read on the driver with rasd.batch: ids, dates and messages are those of `rasd predict`, in its order.
     documents = batch.iter_documents(batch.expand_inputs(args.inputs), failures, default_date)
-    # One Arrow table per `rasd predict` chunk: each becomes one Ray block, one actor call.
-    blocks = [pa.table({"id": [d.id for d in chunk], "text": [d.text for d in chunk],
-                        "date": [d.date.isoformat() if d.date else "" for d in chunk]})
-              for chunk in batch.chunks(documents)]
+    # One Arrow table per `rasd predict` chunk: each becomes one Ray block, one actor call. The input is
+    # read a window of blocks at a time, so the driver's memory is bounded by a window, not the archive.
+    windows = _windows((pa.table({"id": [d.id for d in chunk], "text": [d.text for d in chunk],
+                                  "date": [d.date.isoformat() if d.date else "" for d in chunk]})
+                        for chunk in batch.chunks(documents)), WINDOW_BLOCKS)
+    first = next(windows, None)
     written = 0
-    if not blocks:  # nothing to extract: the (empty) output of `rasd predict`, without starting a cluster
+    if first is None:  # nothing to extract: the (empty) output of `rasd predict`, without starting a cluster
         if args.format == "parquet":
             out.mkdir(exist_ok=True)
         else:
@@ -187,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         started = _start_ray(ray, args.address, args.quiet)
         try:
-            written = _extract(ray, args, blocks, out)
+            written = _extract(ray, args, itertools.chain([first], windows), out)
         finally:
             if started:
                 ray.shutdown()
@@ -196,8 +204,15 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _extract(ray: Any, args: argparse.Namespace, blocks: list[Any], out: Path) -> int:
-    """Run the actors over ``blocks`` (Arrow tables), write their results to ``out`` in input order; the count."""
+def _windows(blocks: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """``blocks`` in lists of ``size``: each list is one Ray Data run, read only when the last is written."""
+    while window := list(itertools.islice(blocks, size)):
+        yield window
+
+
+def _extract(ray: Any, args: argparse.Namespace, windows: Iterable[list[Any]], out: Path) -> int:
+    """Run the actors over each window of blocks (Arrow tables), write their results to ``out`` in input
+    order; the count."""
     from rasd import batch
 
     ctx = ray.data.DataContext.get_current()
@@ -216,24 +231,30 @@ def _extract(ray: Any, args: argparse.Namespace, blocks: list[Any], out: Path) -
                  "revision": args.revision, "batch_size": args.batch_size, "context": args.context,
                  # One torch thread per reserved CPU: actors sharing a machine must not oversubscribe it.
                  "num_threads": args.num_threads or (None if gpu else cpus)}
-    # Blocks of CHUNK documents, as `rasd predict`'s chunks: the unit an actor takes, and the same batches
-    # of windows (so the same floating-point sums) as `rasd predict`. No more actors than blocks.
-    ds = ray.data.from_arrow(blocks).map_batches(
-        RasdPredictor, fn_constructor_kwargs=predictor, batch_size=batch.CHUNK,
-        compute=ray.data.ActorPoolStrategy(size=min(args.workers, len(blocks))), num_cpus=cpus,
-        num_gpus=args.gpus_per_worker if gpu else None)
+
+    def results(blocks: list[Any]) -> Iterator[Any]:
+        # Blocks of CHUNK documents, as `rasd predict`'s chunks: the unit an actor takes, and the same batches
+        # of windows (so the same floating-point sums) as `rasd predict`. No more actors than blocks.
+        ds = ray.data.from_arrow(blocks).map_batches(
+            RasdPredictor, fn_constructor_kwargs=predictor, batch_size=batch.CHUNK,
+            compute=ray.data.ActorPoolStrategy(size=min(args.workers, len(blocks))), num_cpus=cpus,
+            num_gpus=args.gpus_per_worker if gpu else None)
+        return ds.iter_batches(batch_size=None, batch_format="numpy")
+
     written = 0
     if args.format == "parquet":
         out.mkdir(exist_ok=True)
         writer: Any = batch.ParquetWriter(out)
-        for b in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            writer.write([_JsonDocument(json.loads(line)) for line in b["json"]])
-            written += len(b["json"])
+        for blocks in windows:
+            for b in results(blocks):
+                writer.write([_JsonDocument(json.loads(line)) for line in b["json"]])
+                written += len(b["json"])
         writer.close()
         return written
     with open(out, "w", encoding="utf-8") as f:
-        for b in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            f.write("".join(f"{line}\n" for line in b["json"]))
-            f.flush()  # as `rasd predict`: an interrupted run keeps what it wrote
-            written += len(b["json"])
+        for blocks in windows:
+            for b in results(blocks):
+                f.write("".join(f"{line}\n" for line in b["json"]))
+                f.flush()  # as `rasd predict`: an interrupted run keeps what it wrote
+                written += len(b["json"])
     return written

@@ -53,6 +53,28 @@ def test_ray_writes_the_lines_of_rasd_predict_in_order(random_model_dir, inputs,
     assert ids[5:] == [f"seed-{k}" for k in range(5)] + [f"{tmp_path / 'seeds.jsonl'}:6"]
 
 
+def test_ray_reads_the_input_a_window_at_a_time(random_model_dir, inputs, tmp_path, monkeypatch):
+    import ray.data
+
+    import rasd.batch
+    import rasd.distributed
+
+    monkeypatch.setattr(rasd.batch, "CHUNK", 2)  # 11 documents: 6 blocks of 2 (rasd predict's chunks too)
+    monkeypatch.setattr(rasd.distributed, "WINDOW_BLOCKS", 4)  # … in windows of 4 and 2 blocks
+    sizes = []
+    real = ray.data.from_arrow
+
+    def spy(blocks, *args, **kwargs):
+        sizes.append(len(blocks))
+        return real(blocks, *args, **kwargs)
+
+    monkeypatch.setattr(ray.data, "from_arrow", spy)
+    assert _run("predict", random_model_dir, *inputs, "--out", tmp_path / "predict.jsonl") == 0
+    assert _run("ray", random_model_dir, *inputs, "--out", tmp_path / "ray.jsonl", "--workers", 2) == 0
+    assert sizes == [4, 2]
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "predict.jsonl").read_bytes()
+
+
 def test_ray_parquet_parts_equal_rasd_predict(random_model_dir, inputs, tmp_path):
     assert _run("predict", random_model_dir, *inputs, "--format", "parquet", "--out", tmp_path / "predict") == 0
     assert _run("ray", random_model_dir, *inputs, "--format", "parquet", "--out", tmp_path / "ray") == 0
