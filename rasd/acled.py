@@ -441,9 +441,14 @@ class AcledCsvWriter:
                 from rasd.gazetteer import default_gazetteer
 
                 self._gazetteer = default_gazetteer()
-            for n, rec in enumerate(build_records(doc, self._gazetteer), 1):
-                self._csv.writerow(acled_row(rec, n))
+            self.write_records(build_records(doc, self._gazetteer))
         self.out.flush()
+
+    def write_records(self, records: Sequence[EventRecord]) -> None:
+        """Rows for records already built (``rasd events merge`` writes merged ones); numbered from 1."""
+        self._start()
+        for n, rec in enumerate(records, 1):
+            self._csv.writerow(acled_row(rec, n))
 
     def close(self) -> None:
         self._start()  # an empty run still gives a valid CSV: the header alone

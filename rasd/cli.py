@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from rasd import __version__, schema
 from rasd.errors import InputError
-from rasd.options import add_model_arguments, check_out_file
+from rasd.options import add_model_arguments, check_out_file, check_out_folder
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -134,14 +134,7 @@ def _check_predict_options(args: argparse.Namespace) -> None:
     if args.format == "parquet":
         if args.out is None:
             raise InputError("--format parquet needs --out FOLDER (it writes part-00000.parquet, … there)")
-        folder = Path(args.out)
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"--out {args.out}: is a file; --format parquet writes a folder of parts")
-        if not folder.parent.is_dir():
-            raise InputError(f"--out {args.out}: the folder {folder.parent} does not exist")
-        if not args.resume and folder.is_dir() and any(folder.glob("part-*.parquet*")):
-            raise InputError(f"--out {args.out}: already holds Parquet parts; add --resume to continue that run, "
-                             "or remove them")
+        check_out_folder(args.out, args.resume)
     else:
         check_out_file(args.out)
     if args.resume:

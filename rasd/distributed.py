@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rasd.errors import InputError
-from rasd.options import add_model_arguments, positive
+from rasd.options import add_model_arguments, check_out_file, check_out_folder, positive
 
 if TYPE_CHECKING:
     import numpy as np
@@ -127,17 +127,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_out(fmt: str, out: str) -> Path:
     """The output path, refused before Ray starts when it cannot be written (the checks of ``rasd predict``)."""
-    path = Path(out)
-    if not path.parent.is_dir():
-        raise InputError(f"--out {out}: the folder {path.parent} does not exist")
     if fmt == "parquet":
-        if path.exists() and not path.is_dir():
-            raise InputError(f"--out {out}: is a file; --format parquet writes a folder of parts")
-        if path.is_dir() and any(path.glob("part-*.parquet*")):
-            raise InputError(f"--out {out}: already holds Parquet parts; remove them first")
-    elif path.is_dir():
-        raise InputError(f"--out {out}: is a folder; give a file name")
-    return path
+        return check_out_folder(out, can_resume=False)  # rasd ray has no --resume
+    check_out_file(out)
+    return Path(out)
 
 
 def _model_path(model: str) -> str:

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -67,14 +66,13 @@ def read_records(paths: Sequence[str], gazetteer: Gazetteer, failures: list[str]
 
 def write_csv(records: Sequence[EventRecord], out: str | None) -> None:
     """ACLED's columns, then the evidence columns, one row per (merged) record; standard output without ``out``."""
-    from rasd.acled import COLUMNS, acled_row
+    from rasd.acled import AcledCsvWriter
 
     stream = sys.stdout if out is None else open(out, "w", encoding="utf-8", newline="")
     try:
-        writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for n, rec in enumerate(records, 1):
-            writer.writerow(acled_row(rec, n))
+        writer = AcledCsvWriter(stream)
+        writer.write_records(records)
+        writer.close()
     finally:
         if stream is not sys.stdout:
             stream.close()

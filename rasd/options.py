@@ -65,6 +65,22 @@ def check_out_file(path: str | None) -> None:
         raise InputError(f"--out {path}: the folder {target.parent} does not exist")
 
 
+def check_out_folder(path: str, resume: bool = False, can_resume: bool = True) -> Path:
+    """An InputError naming ``--out`` when it cannot be the folder of Parquet parts to write.
+
+    A folder that already holds parts is refused unless the run resumes, so two runs are never mixed.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {path}: is a file; --format parquet writes a folder of parts")
+    if not folder.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {folder.parent} does not exist")
+    if not resume and folder.is_dir() and any(folder.glob("part-*.parquet*")):
+        raise InputError(f"--out {path}: already holds Parquet parts; "
+                         + ("add --resume to continue that run, or remove them" if can_resume else "remove them first"))
+    return folder
+
+
 def load_extractor(args: argparse.Namespace) -> Extractor:
     """The Extractor that :func:`add_model_arguments`'s options describe."""
     from rasd.extractor import Extractor

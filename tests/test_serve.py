@@ -27,23 +27,16 @@ from rasd.serve import ServeSettings, create_app, serve_in_thread  # noqa: E402 
 TEXT = "قصفت قوات النظام بلدة جاسم في ريف درعا أمس."
 
 
-def _post(url, body, headers=None):
-    """(status, decoded JSON) of a POST; the body is bytes as given, or JSON-encoded."""
-    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+def _call(url, body=None):
+    """(status, decoded JSON) of a GET, or of a POST of ``body`` (bytes as given, or JSON-encoded)."""
+    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
 
-
-def _get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def _without_scores(obj):
@@ -89,16 +82,16 @@ def test_the_seeds_over_http_are_what_rasd_predict_writes(server, extractor, roo
     # One request with the five seeds: one model call on the same five documents as rasd predict's, so
     # the same batches of windows and the same floating-point sums (other groupings differ in the last
     # digit of a score now and then).
-    status, body = _post(f"{url}/extract", {"documents": docs})
+    status, body = _call(f"{url}/extract", {"documents": docs})
     assert status == 200 and body["documents"] == expected
-    status, one = _post(f"{url}/extract", {**docs[0], "date": "2022-08-01"})
+    status, one = _call(f"{url}/extract", {**docs[0], "date": "2022-08-01"})
     alone = extractor(docs[0]["text"], ids=[docs[0]["id"]], dates="2022-08-01").to_dict()
     assert status == 200 and one == alone  # the single form: one object
 
 
 def test_dates_and_ids(server):
     url, _ = server
-    status, body = _post(f"{url}/extract", {"date": "2022-08-01", "documents": [
+    status, body = _call(f"{url}/extract", {"date": "2022-08-01", "documents": [
         {"text": TEXT, "id": 7}, {"text": TEXT, "date": "2017-02-16T09:09:00+01:00"}]})
     assert status == 200
     assert [(d["id"], d["date"]) for d in body["documents"]] == [("7", "2022-08-01"), (None, "2017-02-16")]
@@ -121,20 +114,20 @@ def test_dates_and_ids(server):
 ])
 def test_bad_requests_get_a_clear_status_and_message(server, body, status, needle):
     url, _ = server
-    got, answer = _post(f"{url}/extract", body)
+    got, answer = _call(f"{url}/extract", body)
     assert got == status and needle in answer["detail"], answer
 
 
 def test_other_routes_and_methods_answer_json(server, random_model_dir):
     url, _ = server
-    assert _get(f"{url}/nowhere") == (404, {"detail": "Not Found"})
-    assert _get(f"{url}/extract")[0] == 405
-    status, health = _get(f"{url}/health")
+    assert _call(f"{url}/nowhere") == (404, {"detail": "Not Found"})
+    assert _call(f"{url}/extract")[0] == 405
+    status, health = _call(f"{url}/health")
     assert status == 200 and health["status"] == "ok" and health["queued_documents"] == 0
-    status, info = _get(f"{url}/info")
+    status, info = _call(f"{url}/info")
     assert status == 200 and info["model"] == str(random_model_dir) and info["limits"]["max_docs"] == 5
     assert info["entity_labels"] == ["PER", "ORG", "LOC", "DATE", "WEAPON"] and info["dtype"] == "float32"
-    status, spec = _get(f"{url}/openapi.json")
+    status, spec = _call(f"{url}/openapi.json")
     assert status == 200 and {"/extract", "/health", "/info"} <= set(spec["paths"])
 
 
@@ -147,7 +140,7 @@ def test_concurrent_requests_share_model_calls_and_get_their_own_answers(server,
 
     def ask(k):
         barrier.wait()
-        return _post(f"{url}/extract", {"text": texts[k], "id": str(k)})
+        return _call(f"{url}/extract", {"text": texts[k], "id": str(k)})
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, range(8)))
@@ -228,7 +221,7 @@ def test_rasd_serve_command_runs_and_stops_on_sigterm(random_model_dir, root):
             assert line or proc.poll() is None, "rasd serve ended before it listened"
         match = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
         assert match, line
-        status, body = _post(f"{match.group(1)}/extract", {"text": TEXT, "id": "x"})
+        status, body = _call(f"{match.group(1)}/extract", {"text": TEXT, "id": "x"})
         assert status == 200 and body["id"] == "x" and body["text"] == TEXT
     finally:
         proc.send_signal(signal.SIGTERM)  # what a service manager sends
